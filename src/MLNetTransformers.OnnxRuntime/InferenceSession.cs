@@ -49,6 +49,8 @@ public sealed unsafe class InferenceSession : IDisposable
             }
         });
         (_inputs, _outputs, _inputNames, _outputNames) = ReadMetadata(_handle);
+        _handle.Attach(_inputNames);
+        _handle.Attach(_outputNames);
         (_inputIndex, _outputIndex, _outputNameList) = Index(_inputs, _outputs);
     }
 
@@ -70,6 +72,8 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         (_inputs, _outputs, _inputNames, _outputNames) = ReadMetadata(_handle);
+        _handle.Attach(_inputNames);
+        _handle.Attach(_outputNames);
         (_inputIndex, _outputIndex, _outputNameList) = Index(_inputs, _outputs);
     }
 
@@ -267,12 +271,7 @@ public sealed unsafe class InferenceSession : IDisposable
     }
 
     /// <summary>Releases the native session (after any in-flight run returns).</summary>
-    public void Dispose()
-    {
-        _handle.Dispose();
-        _inputNames.Dispose();
-        _outputNames.Dispose();
-    }
+    public void Dispose() => _handle.Dispose();
 
     internal int GetInputIndex(string name) => _inputIndex.TryGetValue(name, out int index) ? index : throw UnknownName("input", name, _inputs);
 
@@ -343,6 +342,7 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>The one path every <c>Run</c> overload takes: validates names and types, keeps handles alive, runs, translates cancellation.</summary>
     private void RunCore(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputValues, IReadOnlyList<string> outputNames, nint* outputs, RunOptions? runOptions, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         ArgumentNullException.ThrowIfNull(inputNames);
         ArgumentNullException.ThrowIfNull(inputValues);
         if (inputNames.Count != inputValues.Count)

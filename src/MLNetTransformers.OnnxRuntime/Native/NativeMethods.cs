@@ -69,12 +69,9 @@ internal static unsafe class NativeMethods
     internal static void ReleaseAvailableProviders(byte** providers, int count) =>
         Check(((delegate* unmanaged<byte**, int, nint>)Fn(OrtApiSlot.ReleaseAvailableProviders))(providers, count));
 
-    internal static string GetBuildInfoString()
-    {
-        byte* info;
-        Check(((delegate* unmanaged<byte**, nint>)Fn(OrtApiSlot.GetBuildInfoString))(&info));
-        return Marshal.PtrToStringUTF8((nint)info) ?? string.Empty;
-    }
+    /// <summary>Returns a static string owned by the library (not a status).</summary>
+    internal static string GetBuildInfoString() =>
+        Marshal.PtrToStringUTF8((nint)((delegate* unmanaged<byte*>)Fn(OrtApiSlot.GetBuildInfoString))()) ?? string.Empty;
 
     // ---- Allocator and memory info ---------------------------------------------------------------------------------
 

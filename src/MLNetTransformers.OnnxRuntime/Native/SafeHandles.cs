@@ -42,9 +42,19 @@ internal sealed class SessionOptionsHandle(nint pointer) : OrtHandle(pointer)
 
 internal sealed class SessionHandle(nint pointer) : OrtHandle(pointer)
 {
+    private readonly List<IDisposable> _dependents = [];
+
+    /// <summary>Frees <paramref name="dependent"/> (native memory in-flight runs read, such as input names) after the session.</summary>
+    public void Attach(IDisposable dependent) => _dependents.Add(dependent);
+
     protected override bool ReleaseHandle()
     {
         NativeMethods.ReleaseSession(handle);
+        foreach (IDisposable dependent in _dependents)
+        {
+            dependent.Dispose();
+        }
+
         return true;
     }
 }
