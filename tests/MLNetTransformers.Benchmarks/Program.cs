@@ -1,0 +1,47 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+
+namespace MLNetTransformers.Benchmarks;
+
+/// <summary>
+/// Entry point. <c>--quick [iterations] [rounds]</c>: the Stopwatch loop (<see cref="QuickRunner"/>);
+/// <c>--write-model PATH</c>: writes the tiny graph's <c>.onnx</c> file (for native/run.sh); anything else goes to
+/// BenchmarkDotNet's <see cref="BenchmarkSwitcher"/> (e.g. <c>--filter *</c>, <c>--job short</c>).
+/// </summary>
+internal static class Program
+{
+    private const int DefaultIterations = 200_000;
+    private const int DefaultRounds = 5;
+
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--write-model")
+        {
+            if (args.Length != 2)
+            {
+                Console.Error.WriteLine("usage: --write-model PATH");
+                return 2;
+            }
+
+            TinyModel.Write(args[1]);
+            Console.WriteLine(Path.GetFullPath(args[1]));
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--quick")
+        {
+            int iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : DefaultIterations;
+            int rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : DefaultRounds;
+            if (iterations < 1 || rounds < 1)
+            {
+                Console.Error.WriteLine("usage: --quick [iterations >= 1] [rounds >= 1]");
+                return 2;
+            }
+
+            return QuickRunner.Run(iterations, rounds);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
