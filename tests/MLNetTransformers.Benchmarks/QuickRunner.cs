@@ -8,8 +8,8 @@ namespace MLNetTransformers.Benchmarks;
 /// <summary>
 /// The run-overhead cases timed with a plain <see cref="Stopwatch"/> loop: a number in seconds, without BenchmarkDotNet. Each
 /// case is warmed up (at least half a second, so that tiered compilation has settled), then timed over several rounds of
-/// <c>iterations</c> runs; the best and median rounds are reported in ns/run, with the bytes this thread allocated per run
-/// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) and the collections that happened while timing.
+/// <c>iterations</c> runs, interleaved across cases; the best and median rounds are reported in ns/run, with the bytes this
+/// thread allocated per run (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) and the gen-0 collections while timing.
 /// </summary>
 internal static class QuickRunner
 {
@@ -24,7 +24,7 @@ internal static class QuickRunner
 
         Console.WriteLine(Invariant($"ONNX Runtime {OnnxRuntimeLibrary.Version} ({OnnxRuntimeLibrary.LoadedFrom})"));
         Console.WriteLine(Invariant($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} processors"));
-        Console.WriteLine(Invariant($"graph: y = x + c, float[1,4], IntraOpThreads = 1; {rounds} rounds x {iterations} runs per case after warm-up"));
+        Console.WriteLine(Invariant($"graph: y = x + c, float[1,4], IntraOpThreads = 1; {rounds} rounds x {iterations} runs per case after warm-up, interleaved"));
         Console.WriteLine();
         Console.WriteLine(Invariant($"{"case",-44} {"best ns/run",12} {"median ns/run",14} {"bytes/run",10} {"gen0 GCs",9}"));
 
@@ -39,50 +39,64 @@ internal static class QuickRunner
             ("raw C# fn pointers: Run preallocated", raw.RunPreallocated),
         };
 
-        foreach (var (name, body) in cases)
+        foreach (var (_, body) in cases)
         {
-            Measure(name, body, iterations, rounds);
+            WarmUp(body);
         }
 
-        return 0;
-    }
-
-    private static void Measure(string name, Action body, int iterations, int rounds)
-    {
-        var warmUp = Stopwatch.StartNew();
-        int warmUpRuns = 0;
-        while (warmUp.Elapsed < WarmUpTime || warmUpRuns < 20_000)
+        // Rounds are interleaved across the cases, so that whatever else the machine does at the time weighs on every case alike.
+        var nsPerRun = new double[cases.Length][];
+        var allocated = new long[cases.Length];
+        var gen0 = new int[cases.Length];
+        for (int c = 0; c < cases.Length; c++)
         {
-            body();
-            warmUpRuns++;
+            nsPerRun[c] = new double[rounds];
         }
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-
-        var nsPerRun = new double[rounds];
-        long allocated = 0;
-        int gen0 = GC.CollectionCount(0);
         for (int round = 0; round < rounds; round++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < iterations; i++)
+            for (int c = 0; c < cases.Length; c++)
             {
-                body();
-            }
+                Action body = cases[c].Body;
+                int collections = GC.CollectionCount(0);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < iterations; i++)
+                {
+                    body();
+                }
 
-            long end = Stopwatch.GetTimestamp();
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-            nsPerRun[round] = (end - start) * (1e9 / Stopwatch.Frequency) / iterations;
+                long end = Stopwatch.GetTimestamp();
+                allocated[c] += GC.GetAllocatedBytesForCurrentThread() - before;
+                gen0[c] += GC.CollectionCount(0) - collections;
+                nsPerRun[c][round] = (end - start) * (1e9 / Stopwatch.Frequency) / iterations;
+            }
         }
 
-        gen0 = GC.CollectionCount(0) - gen0;
-        Array.Sort(nsPerRun);
-        double median = rounds % 2 == 1 ? nsPerRun[rounds / 2] : (nsPerRun[(rounds / 2) - 1] + nsPerRun[rounds / 2]) / 2;
-        double bytesPerRun = (double)allocated / ((long)iterations * rounds);
-        Console.WriteLine(Invariant($"{name,-44} {nsPerRun[0],12:F1} {median,14:F1} {bytesPerRun,10:F1} {gen0,9}"));
+        for (int c = 0; c < cases.Length; c++)
+        {
+            double[] times = nsPerRun[c];
+            Array.Sort(times);
+            double median = rounds % 2 == 1 ? times[rounds / 2] : (times[(rounds / 2) - 1] + times[rounds / 2]) / 2;
+            double bytesPerRun = (double)allocated[c] / ((long)iterations * rounds);
+            Console.WriteLine(Invariant($"{cases[c].Name,-44} {times[0],12:F1} {median,14:F1} {bytesPerRun,10:F1} {gen0[c],9}"));
+        }
+
+        return 0;
+    }
+
+    private static void WarmUp(Action body)
+    {
+        var warmUp = Stopwatch.StartNew();
+        int runs = 0;
+        while (warmUp.Elapsed < WarmUpTime || runs < 20_000)
+        {
+            body();
+            runs++;
+        }
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

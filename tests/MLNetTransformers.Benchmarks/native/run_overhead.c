@@ -5,8 +5,8 @@
  * requests) and calls its functions by slot index, with no ONNX Runtime header: line N of
  * src/MLNetTransformers.OnnxRuntime/Native/ortapi_v30_names.txt is slot N-1. It builds the same session the C# benchmarks
  * build (model file written by `MLNetTransformers.Benchmarks --write-model PATH`: y = x + c, float[1,4]; one intra-op
- * thread), checks the result once, then times, like the C# quick mode (warm-up of at least 0.5 s and 20000 runs, then
- * ROUNDS rounds of ITERATIONS runs, best and median round reported in ns/run):
+ * thread), checks the result once, then times, like the C# quick mode (warm-up of at least 0.5 s and 20000 runs per case,
+ * then ROUNDS rounds of ITERATIONS runs interleaved across the cases, best and median round reported in ns/run):
  *   - Run with the output allocated by ONNX Runtime, released each iteration (what InferenceSession.Run does);
  *   - Run into a preallocated output tensor;
  *   - RunWithBinding with the input and output bound once.
@@ -109,26 +109,44 @@ static void run_preallocated(void) {
 
 static void run_binding(void) { check(run_with_binding(session, NULL, binding), "RunWithBinding"); }
 
-static void measure(const char *name, void (*body)(void), long iterations, int rounds) {
+typedef struct {
+    const char *name;
+    void (*body)(void);
+} Case;
+
+static void warm_up(void (*body)(void)) {
     double start = now_ns();
-    long warm = 0;
-    while (now_ns() - start < 0.5e9 || warm < 20000) {
+    long runs = 0;
+    while (now_ns() - start < 0.5e9 || runs < 20000) {
         body();
-        warm++;
+        runs++;
+    }
+}
+
+/* Rounds are interleaved across the cases, so that whatever else the machine does weighs on every case alike. */
+static void measure(const Case *cases, int count, long iterations, int rounds) {
+    for (int c = 0; c < count; c++) {
+        warm_up(cases[c].body);
     }
 
-    double *per_run = malloc(sizeof(double) * (size_t)rounds);
+    double *per_run = malloc(sizeof(double) * (size_t)rounds * (size_t)count);
     for (int r = 0; r < rounds; r++) {
-        double t0 = now_ns();
-        for (long i = 0; i < iterations; i++) {
-            body();
+        for (int c = 0; c < count; c++) {
+            void (*body)(void) = cases[c].body;
+            double t0 = now_ns();
+            for (long i = 0; i < iterations; i++) {
+                body();
+            }
+            per_run[c * rounds + r] = (now_ns() - t0) / (double)iterations;
         }
-        per_run[r] = (now_ns() - t0) / (double)iterations;
     }
 
-    qsort(per_run, (size_t)rounds, sizeof(double), compare_doubles);
-    double median = rounds % 2 ? per_run[rounds / 2] : (per_run[rounds / 2 - 1] + per_run[rounds / 2]) / 2;
-    printf("%-44s %12.1f %14.1f\n", name, per_run[0], median);
+    for (int c = 0; c < count; c++) {
+        double *times = per_run + c * rounds;
+        qsort(times, (size_t)rounds, sizeof(double), compare_doubles);
+        double median = rounds % 2 ? times[rounds / 2] : (times[rounds / 2 - 1] + times[rounds / 2]) / 2;
+        printf("%-44s %12.1f %14.1f\n", cases[c].name, times[0], median);
+    }
     free(per_run);
 }
 
@@ -209,12 +227,15 @@ int main(int argc, char **argv) {
     }
 
     printf("ONNX Runtime %s (%s), C API version 15 by slot index\n", base->GetVersionString(), argv[1]);
-    printf("graph: y = x + c, float[1,4], IntraOpNumThreads = 1; %d rounds x %ld runs per case after warm-up\n\n", rounds,
+    printf("graph: y = x + c, float[1,4], IntraOpNumThreads = 1; %d rounds x %ld runs per case after warm-up, interleaved\n\n", rounds,
            iterations);
     printf("%-44s %12s %14s\n", "case", "best ns/run", "median ns/run");
-    measure("native C: Run + ReleaseValue", run_allocating, iterations, rounds);
-    measure("native C: Run preallocated", run_preallocated, iterations, rounds);
-    measure("native C: RunWithBinding", run_binding, iterations, rounds);
+    const Case cases[] = {
+        {"native C: Run + ReleaseValue", run_allocating},
+        {"native C: Run preallocated", run_preallocated},
+        {"native C: RunWithBinding", run_binding},
+    };
+    measure(cases, (int)(sizeof cases / sizeof cases[0]), iterations, rounds);
 
     ((ReleaseFn)api[SLOT_RELEASE_IO_BINDING])(binding);
     release_value(input);
