@@ -90,6 +90,31 @@ public sealed class DisposalTests
     }
 
     [TestMethod]
+    public void ConstructorsThatFailHalfwayLeakNothing()
+    {
+        byte[] model = Models.MatMulAddSoftmax();
+        byte[] corrupt = model[..(model.Length / 2)];
+        void Cycle(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var strict = TestEnvironment.Options();
+                strict.ExecutionProviders.Add(ExecutionProvider.Cuda());
+                Assert.ThrowsExactly<ExecutionProviderException>(() => new InferenceSession(model, strict));
+                Assert.ThrowsExactly<OnnxRuntimeException>(() => new InferenceSession(corrupt, TestEnvironment.Options()));
+                Assert.ThrowsExactly<ArgumentException>(() => OrtValue.CreateStringTensor(["a", "b", "c"], [2]));
+                Assert.ThrowsExactly<ArgumentException>(() => OrtValue.CreateTensor(new float[3], [4]));
+            }
+        }
+
+        Cycle(50);
+        long before = ResidentBytes();
+        Cycle(300);
+        long growthMb = (ResidentBytes() - before) / (1024 * 1024);
+        Assert.IsLessThan(30L, growthMb, $"resident memory grew by {growthMb} MB over 300 cycles of failing constructors");
+    }
+
+    [TestMethod]
     public void DisposingTwiceIsHarmless()
     {
         var value = OrtValue.CreateTensor(new float[3], [3]);
