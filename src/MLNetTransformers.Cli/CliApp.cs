@@ -35,6 +35,9 @@ internal static class CliApp
         var root = new RootCommand("mlnt: run Hugging Face-style transformer models exported to ONNX.")
         {
             InspectCommand.Create(console),
+            TokenizeCommands.CreateTokenize(console),
+            TokenizeCommands.CreateDetokenize(console),
+            BenchCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);

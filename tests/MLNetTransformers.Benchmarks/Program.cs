@@ -6,7 +6,8 @@ namespace MLNetTransformers.Benchmarks;
 /// <summary>
 /// Entry point. <c>--quick [iterations] [rounds]</c>: the Stopwatch loop (<see cref="QuickRunner"/>);
 /// <c>--write-model PATH</c>: writes the tiny graph's <c>.onnx</c> file (for native/run.sh); anything else goes to
-/// BenchmarkDotNet's <see cref="BenchmarkSwitcher"/> (e.g. <c>--filter *</c>, <c>--job short</c>).
+/// BenchmarkDotNet's <see cref="BenchmarkSwitcher"/> (e.g. <c>--filter *</c>, <c>--job short</c>), always with
+/// <c>--inProcess</c> added.
 /// </summary>
 internal static class Program
 {
@@ -39,6 +40,15 @@ internal static class Program
             }
 
             return QuickRunner.Run(iterations, rounds);
+        }
+
+        // Always in process. BenchmarkDotNet's default (out-of-process) toolchain builds a generated project under bin/ with
+        // /p:IntermediateOutputPath=<absolute path>, which build/OrtApiSlots.targets prefixes with the project directory: the
+        // generated OrtApiSlot.g.cs then lands inside src/MLNetTransformers.OnnxRuntime/ and breaks every later build of it.
+        // (The generated project also inherits Directory.Build.props, where its undocumented public types fail on CS1591.)
+        if (!args.Any(a => string.Equals(a, "--inProcess", StringComparison.OrdinalIgnoreCase)))
+        {
+            args = [.. args, "--inProcess"];
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -182,3 +182,98 @@ public sealed class MlntProcessTests
         StringAssert.Contains(stderr, $"environment variable MLNT_ONNXRUNTIME_PATH: {badPath} (file does not exist)");
     }
 }
+
+/// <summary><c>mlnt tokenize</c>, <c>detokenize</c> and <c>bench --scenario tokenize</c> on the default model's tokenizer.</summary>
+[TestClass]
+public sealed class TokenizeCommandTests
+{
+    private static readonly string TinyLlama = Path.Combine(AppContext.BaseDirectory, "models", "tiny-llama");
+
+    [TestMethod]
+    public async Task TokenizeJsonHasIdsTokensAndOffsetsPerInputLine()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"mlnt-lines-{Guid.NewGuid():N}.txt");
+        await File.WriteAllLinesAsync(file, ["Hello world", "POLITICS, n."]);
+        var (code, stdout, stderr) = await InspectCommandTests.Mlnt("tokenize", "--model", TinyLlama, "--file", file, "--json");
+        Assert.AreEqual(0, code, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(2, lines.Length);
+        using var first = JsonDocument.Parse(lines[0]);
+        CollectionAssert.AreEqual(new[] { 1, 506, 420, 4011, 1577 }, first.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        CollectionAssert.AreEqual(new[] { "<s>", "▁H", "ell", "o", "▁world" }, first.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetString()).ToArray());
+        var offsets = first.RootElement.GetProperty("offsets").EnumerateArray().Select(o => (o[0].GetInt32(), o[1].GetInt32())).ToArray();
+        CollectionAssert.AreEqual(new[] { (0, 0), (0, 1), (1, 4), (4, 5), (5, 11) }, offsets);
+        using var second = JsonDocument.Parse(lines[1]);
+        // The reference prompt ids of models/tiny-llama/reference/greedy.jsonl.
+        CollectionAssert.AreEqual(new[] { 1, 425, 4063, 4056, 4046, 4044, 4046, 4041, 4039, 4024, 266, 4027 }, second.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+    }
+
+    [TestMethod]
+    public async Task TokenizeWithoutSpecialTokensAndPlainOutput()
+    {
+        var (code, stdout, _) = await InspectCommandTests.Mlnt("tokenize", "--model", TinyLlama, "--text", "Hello world", "--no-special");
+        Assert.AreEqual(0, code);
+        Assert.AreEqual("506 420 4011 1577", stdout.Trim());
+    }
+
+    [TestMethod]
+    public async Task DetokenizeRoundTripsAndNamesBadIds()
+    {
+        var (code, stdout, _) = await InspectCommandTests.Mlnt("detokenize", "--model", TinyLlama, "--ids", "1,506,420,4011,1577", "--skip-special");
+        Assert.AreEqual(0, code);
+        Assert.AreEqual("Hello world", stdout.TrimEnd('\n'));
+
+        var (json, jsonOut, _) = await InspectCommandTests.Mlnt("detokenize", "--model", TinyLlama, "--ids", "1,506", "--json");
+        Assert.AreEqual(0, json);
+        Assert.AreEqual("<s> H", JsonDocument.Parse(jsonOut).RootElement.GetProperty("text").GetString());
+
+        var (outOfRange, _, err) = await InspectCommandTests.Mlnt("detokenize", "--model", TinyLlama, "--ids", "1,99999");
+        Assert.AreEqual(2, outOfRange);
+        StringAssert.Contains(err, "Token id 99999 (at index 1)");
+
+        var (notNumber, _, err2) = await InspectCommandTests.Mlnt("detokenize", "--model", TinyLlama, "--ids", "1,x");
+        Assert.AreEqual(2, notNumber);
+        StringAssert.Contains(err2, "--ids: 'x' is not an integer");
+    }
+
+    [TestMethod]
+    public async Task TokenizeInputErrorsAreExitTwo()
+    {
+        var (both, _, err) = await InspectCommandTests.Mlnt("tokenize", "--model", TinyLlama);
+        Assert.AreEqual(2, both);
+        StringAssert.Contains(err, "exactly one of --text or --file");
+
+        var (missingFile, _, err2) = await InspectCommandTests.Mlnt("tokenize", "--model", TinyLlama, "--file", "/no/such/file.txt");
+        Assert.AreEqual(2, missingFile);
+        StringAssert.Contains(err2, "--file: no such file: /no/such/file.txt");
+
+        string broken = Directory.CreateTempSubdirectory("mlnt-broken-tok").FullName;
+        await File.WriteAllTextAsync(Path.Combine(broken, "tokenizer.json"), "{\"model\": {\"type\": \"Nope\"}}");
+        var (badModel, _, err3) = await InspectCommandTests.Mlnt("tokenize", "--model", broken, "--text", "x");
+        Assert.AreEqual(2, badModel);
+        StringAssert.Contains(err3, "$.model.type: unknown model type 'Nope'");
+    }
+
+    [TestMethod]
+    public async Task BenchTokenizeReportsTheContractFields()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"mlnt-bench-{Guid.NewGuid():N}.txt");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 50).Select(i => $"Line {i}: the quick brown fox jumps over the lazy dog."));
+        var (code, stdout, stderr) = await InspectCommandTests.Mlnt("bench", "--model", TinyLlama, "--scenario", "tokenize", "--file", file, "--seconds", "0.2", "--json");
+        Assert.AreEqual(0, code, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.AreEqual("tokenize", root.GetProperty("scenario").GetString());
+        foreach (string field in new[] { "tokens_per_s", "p50_ms", "p95_ms", "peak_rss_mb", "mb_per_s" })
+        {
+            Assert.IsGreaterThan(0.0, root.GetProperty(field).GetDouble(), field);
+        }
+
+        Assert.AreEqual(JsonValueKind.Null, root.GetProperty("ttft_ms").ValueKind);
+        Assert.IsLessThanOrEqualTo(root.GetProperty("p95_ms").GetDouble(), root.GetProperty("p50_ms").GetDouble());
+
+        var (unknown, _, err) = await InspectCommandTests.Mlnt("bench", "--model", TinyLlama, "--scenario", "warp");
+        Assert.AreEqual(2, unknown);
+        StringAssert.Contains(err, "unknown scenario 'warp'");
+    }
+}
