@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MLNetTransformers.OnnxRuntime.Native;
 
@@ -146,16 +148,38 @@ public sealed unsafe class InferenceSession : IDisposable
     public SessionOutputs Run(IReadOnlyDictionary<string, OrtValue> inputs, IReadOnlyList<string>? outputNames = null, RunOptions? runOptions = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        string[] names = new string[inputs.Count];
-        OrtValue[] values = new OrtValue[inputs.Count];
-        int i = 0;
-        foreach (var pair in inputs)
+        int count = inputs.Count;
+        string[] names = ArrayPool<string>.Shared.Rent(count);
+        OrtValue[] values = ArrayPool<OrtValue>.Shared.Rent(count);
+        try
         {
-            names[i] = pair.Key;
-            values[i++] = pair.Value;
-        }
+            int i = 0;
+            if (inputs is Dictionary<string, OrtValue> dictionary)
+            {
+                foreach (var pair in dictionary)
+                {
+                    names[i] = pair.Key;
+                    values[i++] = pair.Value;
+                }
+            }
+            else
+            {
+                foreach (var pair in inputs)
+                {
+                    names[i] = pair.Key;
+                    values[i++] = pair.Value;
+                }
+            }
 
-        return Run(names, values, outputNames, runOptions, cancellationToken);
+            return RunAllocating(names.AsSpan(0, count), values.AsSpan(0, count), outputNames, runOptions, cancellationToken);
+        }
+        finally
+        {
+            Array.Clear(names, 0, count);
+            Array.Clear(values, 0, count);
+            ArrayPool<string>.Shared.Return(names);
+            ArrayPool<OrtValue>.Shared.Return(values);
+        }
     }
 
     /// <summary>Runs the model with inputs given as parallel lists of names and values.</summary>
@@ -167,17 +191,19 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <returns>The outputs, in the order asked for; dispose them.</returns>
     public SessionOutputs Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputValues, IReadOnlyList<string>? outputNames = null, RunOptions? runOptions = null, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<string> outputs = outputNames ?? _outputNameList;
-        nint* results = stackalloc nint[outputs.Count];
-        new Span<nint>(results, outputs.Count).Clear();
-        RunCore(inputNames, inputValues, outputs, results, runOptions, cancellationToken);
-        var values = new OrtValue?[outputs.Count];
-        for (int i = 0; i < values.Length; i++)
+        ArgumentNullException.ThrowIfNull(inputNames);
+        ArgumentNullException.ThrowIfNull(inputValues);
+        string[]? rentedNames = null;
+        OrtValue[]? rentedValues = null;
+        try
         {
-            values[i] = new OrtValue(new ValueHandle(results[i]));
+            return RunAllocating(AsSpan(inputNames, ref rentedNames), AsSpan(inputValues, ref rentedValues), outputNames, runOptions, cancellationToken);
         }
-
-        return new SessionOutputs(outputs.ToArray(), values);
+        finally
+        {
+            Return(rentedNames, inputNames.Count);
+            Return(rentedValues, inputValues.Count);
+        }
     }
 
     /// <summary>
@@ -192,6 +218,8 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <param name="cancellationToken">Terminates the native run when cancelled.</param>
     public void Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputValues, IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputValues, RunOptions? runOptions = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(inputNames);
+        ArgumentNullException.ThrowIfNull(inputValues);
         ArgumentNullException.ThrowIfNull(outputNames);
         ArgumentNullException.ThrowIfNull(outputValues);
         if (outputNames.Count != outputValues.Count)
@@ -199,21 +227,25 @@ public sealed unsafe class InferenceSession : IDisposable
             throw new ArgumentException($"{outputNames.Count} output names but {outputValues.Count} output values.", nameof(outputValues));
         }
 
-        int count = outputValues.Count;
-        nint* results = stackalloc nint[count];
-        var refs = new HandleRefs(count);
+        string[]? rentedNames = null, rentedOutputNames = null;
+        OrtValue[]? rentedValues = null, rentedOutputValues = null;
         try
         {
-            for (int i = 0; i < count; i++)
-            {
-                results[i] = refs.Add(outputValues[i].Handle);
-            }
-
-            RunCore(inputNames, inputValues, outputNames, results, runOptions, cancellationToken);
+            RunCore(
+                AsSpan(inputNames, ref rentedNames),
+                AsSpan(inputValues, ref rentedValues),
+                AsSpan(outputNames, ref rentedOutputNames),
+                AsSpan(outputValues, ref rentedOutputValues),
+                results: default,
+                runOptions,
+                cancellationToken);
         }
         finally
         {
-            refs.Release(outputValues);
+            Return(rentedNames, inputNames.Count);
+            Return(rentedValues, inputValues.Count);
+            Return(rentedOutputNames, outputNames.Count);
+            Return(rentedOutputValues, outputValues.Count);
         }
     }
 
@@ -339,90 +371,205 @@ public sealed unsafe class InferenceSession : IDisposable
     private static ArgumentException UnknownName(string kind, string name, NodeMetadata[] known) =>
         new($"The model has no {kind} named '{name}'. Its {kind}s are: {string.Join(", ", known.Select(k => k.Name))}.", kind == "input" ? "inputNames" : "outputNames");
 
-    /// <summary>The one path every <c>Run</c> overload takes: validates names and types, keeps handles alive, runs, translates cancellation.</summary>
-    private void RunCore(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputValues, IReadOnlyList<string> outputNames, nint* outputs, RunOptions? runOptions, CancellationToken cancellationToken)
+    /// <summary>Runs with outputs allocated by ONNX Runtime, wrapped as owned values.</summary>
+    private SessionOutputs RunAllocating(ReadOnlySpan<string> inputNames, ReadOnlySpan<OrtValue> inputValues, IReadOnlyList<string>? outputNames, RunOptions? runOptions, CancellationToken cancellationToken)
+    {
+        // The session's own name list is immutable: share it rather than copy it for every run.
+        string[] names = outputNames is null ? _outputNameList : outputNames.ToArray();
+        var results = new nint[names.Length];
+        RunCore(inputNames, inputValues, names, [], results, runOptions, cancellationToken);
+        var values = new OrtValue?[names.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = new OrtValue(new ValueHandle(results[i]));
+        }
+
+        return new SessionOutputs(names, values);
+    }
+
+    /// <summary>
+    /// The one path every <c>Run</c> overload takes: validates names and types, keeps every handle alive for the call, runs, and
+    /// translates cancellation. Outputs are either <paramref name="outputValues"/> (preallocated, written in place) or, when that
+    /// is empty, new values returned in <paramref name="results"/>. Native argument arrays live in fixed-size buffers on the stack
+    /// for up to <see cref="InlineSlots"/> pointers (a variable-size stackalloc would keep the JIT from optimizing this method).
+    /// </summary>
+    private void RunCore(ReadOnlySpan<string> inputNames, ReadOnlySpan<OrtValue> inputValues, ReadOnlySpan<string> outputNames, ReadOnlySpan<OrtValue> outputValues, Span<nint> results, RunOptions? runOptions, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        ArgumentNullException.ThrowIfNull(inputNames);
-        ArgumentNullException.ThrowIfNull(inputValues);
-        if (inputNames.Count != inputValues.Count)
+        if (inputNames.Length != inputValues.Length)
         {
-            throw new ArgumentException($"{inputNames.Count} input names but {inputValues.Count} input values.", nameof(inputValues));
+            throw new ArgumentException($"{inputNames.Length} input names but {inputValues.Length} input values.", nameof(inputValues));
         }
 
-        int inputCount = inputNames.Count;
-        int outputCount = outputNames.Count;
-        nint* inNames = stackalloc nint[inputCount];
-        nint* inValues = stackalloc nint[inputCount];
-        nint* outNames = stackalloc nint[outputCount];
-        Span<bool> seen = stackalloc bool[_inputs.Length];
-        for (int i = 0; i < inputCount; i++)
-        {
-            int index = GetInputIndex(inputNames[i]);
-            if (seen[index])
-            {
-                throw new ArgumentException($"Input '{inputNames[i]}' is given twice.", nameof(inputNames));
-            }
+        int inputCount = inputNames.Length;
+        int outputCount = outputNames.Length;
+        int slots = (2 * inputCount) + (2 * outputCount);
+        PointerBuffer inline = default;
+        nint[]? rented = slots > InlineSlots ? ArrayPool<nint>.Shared.Rent(slots) : null;
+        Span<nint> buffer = rented is null ? inline : rented;
+        BoolBuffer seenInline = default;
+        bool[]? seenRented = _inputs.Length > InlineSlots ? new bool[_inputs.Length] : null;
+        Span<bool> seen = seenRented ?? ((Span<bool>)seenInline)[.._inputs.Length];
 
-            seen[index] = true;
-            OrtValue value = inputValues[i] ?? throw new ArgumentNullException(nameof(inputValues), $"The value of input '{inputNames[i]}' is null.");
-            NodeMetadata metadata = _inputs[index];
-            if (metadata.ValueType == OnnxValueType.Tensor && value.ElementType != metadata.ElementType)
-            {
-                throw new ArgumentException(
-                    $"Input '{metadata.Name}' expects {metadata.ElementType.GetName()}{metadata.ShapeText} but the value holds {value.ElementType.GetName()} elements.", nameof(inputValues));
-            }
-
-            inNames[i] = (nint)_inputNames.Pointers[index];
-        }
-
-        if (inputCount != _inputs.Length)
-        {
-            var missing = new List<string>();
-            for (int i = 0; i < _inputs.Length; i++)
-            {
-                if (!seen[i])
-                {
-                    missing.Add(_inputs[i].ToString());
-                }
-            }
-
-            throw new ArgumentException($"Missing model input(s): {string.Join("; ", missing)}.", nameof(inputNames));
-        }
-
-        for (int i = 0; i < outputCount; i++)
-        {
-            outNames[i] = (nint)_outputNames.Pointers[GetOutputIndex(outputNames[i])];
-        }
-
-        using var guard = new HandleGuard(_handle);
-        var refs = new HandleRefs(inputCount);
+        Span<nint> inNames = buffer[..inputCount];
+        Span<nint> inValues = buffer.Slice(inputCount, inputCount);
+        Span<nint> outNames = buffer.Slice(2 * inputCount, outputCount);
+        Span<nint> outValues = outputValues.IsEmpty ? results : buffer.Slice((2 * inputCount) + outputCount, outputCount);
+        int inputRefs = 0, outputRefs = 0;
+        bool sessionRef = false;
         try
         {
             for (int i = 0; i < inputCount; i++)
             {
-                inValues[i] = refs.Add(inputValues[i].Handle);
+                int index = GetInputIndex(inputNames[i]);
+                if (seen[index])
+                {
+                    throw new ArgumentException($"Input '{inputNames[i]}' is given twice.", nameof(inputNames));
+                }
+
+                seen[index] = true;
+                OrtValue value = inputValues[i] ?? throw new ArgumentNullException(nameof(inputValues), $"The value of input '{inputNames[i]}' is null.");
+                NodeMetadata metadata = _inputs[index];
+                if (metadata.ValueType == OnnxValueType.Tensor && value.ElementType != metadata.ElementType)
+                {
+                    throw new ArgumentException(
+                        $"Input '{metadata.Name}' expects {metadata.ElementType.GetName()}{metadata.ShapeText} but the value holds {value.ElementType.GetName()} elements.", nameof(inputValues));
+                }
+
+                inNames[i] = (nint)_inputNames.Pointers[index];
             }
 
-            if (!cancellationToken.CanBeCanceled)
+            if (inputCount != _inputs.Length)
             {
-                NativeMethods.Run(_handle.Pointer, runOptions is null ? 0 : runOptions.Handle.Pointer, inNames, inValues, (nuint)inputCount, outNames, (nuint)outputCount, outputs);
-                return;
+                throw MissingInputs(seen, nameof(inputNames));
             }
 
-            using var scope = new RunCancellationScope(runOptions, cancellationToken);
-            try
+            for (int i = 0; i < outputCount; i++)
             {
-                NativeMethods.Run(_handle.Pointer, scope.RunOptionsPointer, inNames, inValues, (nuint)inputCount, outNames, (nuint)outputCount, outputs);
+                outNames[i] = (nint)_outputNames.Pointers[GetOutputIndex(outputNames[i])];
             }
-            catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
+
+            _handle.DangerousAddRef(ref sessionRef);
+            for (; inputRefs < inputCount; inputRefs++)
             {
-                throw RunCancellationScope.Cancelled(ex, cancellationToken);
+                inValues[inputRefs] = AddRef(inputValues[inputRefs].Handle);
+            }
+
+            if (!outputValues.IsEmpty)
+            {
+                for (; outputRefs < outputCount; outputRefs++)
+                {
+                    outValues[outputRefs] = AddRef(outputValues[outputRefs].Handle);
+                }
+            }
+
+            fixed (nint* names = inNames, values = inValues, outputNamePointers = outNames, outputs = outValues)
+            {
+                if (!cancellationToken.CanBeCanceled)
+                {
+                    NativeMethods.Run(_handle.Pointer, runOptions is null ? 0 : runOptions.Handle.Pointer, names, values, (nuint)inputCount, outputNamePointers, (nuint)outputCount, outputs);
+                    return;
+                }
+
+                using var scope = new RunCancellationScope(runOptions, cancellationToken);
+                try
+                {
+                    NativeMethods.Run(_handle.Pointer, scope.RunOptionsPointer, names, values, (nuint)inputCount, outputNamePointers, (nuint)outputCount, outputs);
+                }
+                catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw RunCancellationScope.Cancelled(ex, cancellationToken);
+                }
             }
         }
         finally
         {
-            refs.Release(inputValues);
+            for (int i = 0; i < inputRefs; i++)
+            {
+                inputValues[i].Handle.DangerousRelease();
+            }
+
+            for (int i = 0; i < outputRefs; i++)
+            {
+                outputValues[i].Handle.DangerousRelease();
+            }
+
+            if (sessionRef)
+            {
+                _handle.DangerousRelease();
+            }
+
+            if (rented is not null)
+            {
+                ArrayPool<nint>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private const int InlineSlots = 32;
+
+    [InlineArray(InlineSlots)]
+    private struct PointerBuffer
+    {
+        private nint _element;
+    }
+
+    [InlineArray(InlineSlots)]
+    private struct BoolBuffer
+    {
+        private bool _element;
+    }
+
+    private ArgumentException MissingInputs(ReadOnlySpan<bool> seen, string parameterName)
+    {
+        var missing = new List<string>();
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            if (!seen[i])
+            {
+                missing.Add(_inputs[i].ToString());
+            }
+        }
+
+        return new ArgumentException($"Missing model input(s): {string.Join("; ", missing)}.", parameterName);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint AddRef(ValueHandle handle)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        return handle.DangerousGetHandle();
+    }
+
+    /// <summary>A list as a span: arrays directly, anything else copied into a pooled array.</summary>
+    private static ReadOnlySpan<T> AsSpan<T>(IReadOnlyList<T> list, ref T[]? rented)
+    {
+        if (list is T[] array)
+        {
+            return array;
+        }
+
+        if (list is List<T> items)
+        {
+            return CollectionsMarshal.AsSpan(items);
+        }
+
+        rented = ArrayPool<T>.Shared.Rent(list.Count);
+        for (int i = 0; i < list.Count; i++)
+        {
+            rented[i] = list[i];
+        }
+
+        return rented.AsSpan(0, list.Count);
+    }
+
+    private static void Return<T>(T[]? rented, int count)
+    {
+        if (rented is not null)
+        {
+            Array.Clear(rented, 0, count);
+            ArrayPool<T>.Shared.Return(rented);
         }
     }
 
@@ -439,30 +586,6 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         public void Dispose() => _handle.DangerousRelease();
-    }
-
-    /// <summary>Add-refs value handles for the duration of a run and releases exactly those it added.</summary>
-    private struct HandleRefs(int capacity)
-    {
-        private readonly int _capacity = capacity;
-        private int _added;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public nint Add(ValueHandle handle)
-        {
-            bool added = false;
-            handle.DangerousAddRef(ref added);
-            _added++;
-            return handle.DangerousGetHandle();
-        }
-
-        public readonly void Release(IReadOnlyList<OrtValue> values)
-        {
-            for (int i = 0; i < _added && i < _capacity; i++)
-            {
-                values[i].Handle.DangerousRelease();
-            }
-        }
     }
 }
 

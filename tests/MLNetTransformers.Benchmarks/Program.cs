@@ -42,10 +42,10 @@ internal static class Program
             return QuickRunner.Run(iterations, rounds);
         }
 
-        // Always in process. BenchmarkDotNet's default (out-of-process) toolchain builds a generated project under bin/ with
-        // /p:IntermediateOutputPath=<absolute path>, which build/OrtApiSlots.targets prefixes with the project directory: the
-        // generated OrtApiSlot.g.cs then lands inside src/MLNetTransformers.OnnxRuntime/ and breaks every later build of it.
-        // (The generated project also inherits Directory.Build.props, where its undocumented public types fail on CS1591.)
+        // Always in process. BenchmarkDotNet's default toolchain builds a generated project under bin/: it inherits the
+        // repository's Directory.Build.props (its undocumented public types then fail the build on CS1591), and the absolute
+        // /p:IntermediateOutputPath it passes reaches src/MLNetTransformers.OnnxRuntime too (with build/OrtApiSlots.targets as
+        // of commit c65e705 that wrote OrtApiSlot.g.cs inside src/ and broke later builds). In process, nothing is rebuilt.
         if (!args.Any(a => string.Equals(a, "--inProcess", StringComparison.OrdinalIgnoreCase)))
         {
             args = [.. args, "--inProcess"];

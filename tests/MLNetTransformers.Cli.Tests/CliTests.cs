@@ -169,6 +169,23 @@ public sealed class MlntProcessTests
     }
 
     [TestMethod]
+    public void TokenizerNeedingUnicodeNormalizationRefusesToRunUnderInvariantGlobalization()
+    {
+        string directory = Directory.CreateTempSubdirectory("mlnt-nfd").FullName;
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"),
+            "{\"normalizer\": {\"type\": \"NFD\"}, \"pre_tokenizer\": {\"type\": \"Whitespace\"}, \"model\": {\"type\": \"WordLevel\", \"vocab\": {\"[UNK]\": 0}, \"unk_token\": \"[UNK]\"}}");
+        var (code, stdout, stderr) = RunProcess(new Dictionary<string, string?> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" }, "tokenize", "--model", directory, "--text", "é");
+        Assert.AreEqual(2, code, stderr);
+        Assert.AreEqual(string.Empty, stdout);
+        StringAssert.Contains(stderr, "needs Unicode normalization (FormD)");
+        StringAssert.Contains(stderr, "invariant");
+
+        var (ok, okOut, okErr) = RunProcess(new Dictionary<string, string?>(), "tokenize", "--model", directory, "--text", "é");
+        Assert.AreEqual(0, ok, okErr);
+        Assert.AreEqual("0", okOut.Trim());
+    }
+
+    [TestMethod]
     public void NativeLibraryThatCannotBeFoundIsExitOneListingWhereItLooked()
     {
         string badPath = Path.Combine(Path.GetTempPath(), "mlnt-no-ort", "libonnxruntime.so.1");

@@ -203,3 +203,32 @@ public sealed class JsonPipelineTests
         StringAssert.Contains(ex.Message, "No tokenizer.json or tokenizer.model in " + empty);
     }
 }
+
+[TestClass]
+public sealed class LlamaConfigTests
+{
+    private static Tokenizer LlamaWithConfig(string config)
+    {
+        string directory = Directory.CreateTempSubdirectory("mlnt-llama-config").FullName;
+        File.Copy(Path.Combine(TestTokenizers.Directory(TestTokenizers.Llama), "tokenizer.json"), Path.Combine(directory, "tokenizer.json"));
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config);
+        return Tokenizer.FromDirectory(directory);
+    }
+
+    [TestMethod]
+    public void AddBosAndAddEosFlagsRebuildTheTemplateAsTransformersDoes()
+    {
+        const string Common = "\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<s>\", \"eos_token\": \"</s>\"";
+        Tokenizer both = LlamaWithConfig($"{{{Common}, \"add_bos_token\": true, \"add_eos_token\": true}}");
+        CollectionAssert.AreEqual(new[] { 1, 506, 420, 4011, 1577, 2 }, both.Encode("Hello world").Ids.ToArray());
+        TokenEncoding pair = both.Encode("Hello", "world");
+        CollectionAssert.AreEqual(new[] { 1, 506, 420, 4011, 2, 1, 1577, 2 }, pair.Ids.ToArray());
+        CollectionAssert.AreEqual(new[] { 0, 0, 0, 0, 0, 1, 1, 1 }, pair.TypeIds.ToArray());
+
+        Tokenizer none = LlamaWithConfig($"{{{Common}, \"add_bos_token\": false}}");
+        CollectionAssert.AreEqual(new[] { 506, 420, 4011, 1577 }, none.Encode("Hello world").Ids.ToArray());
+
+        Tokenizer notLlama = LlamaWithConfig("{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"add_bos_token\": false}");
+        Assert.AreEqual(1, notLlama.Encode("Hello world").Ids[0], "other classes keep tokenizer.json's post-processor");
+    }
+}

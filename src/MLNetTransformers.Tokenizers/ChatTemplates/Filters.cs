@@ -47,12 +47,17 @@ internal static partial class Filters
         {
             ["abs"] = Simple("abs", v => v switch
             {
-                long l => l == long.MinValue ? throw ChatTemplateException.Runtime("OverflowError", "integer overflow") : Math.Abs(l),
+                long l => l == long.MinValue ? throw ChatTemplateException.Runtime("OverflowError", "integer overflow") : (object?)Math.Abs(l),
                 bool b => b ? 1L : 0L,
                 double d => Math.Abs(d),
                 _ => throw TypeError($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
             }),
-            ["attr"] = (_, v, a) => PyOps.GetAttr(v, a.Bind("do_attr", ["name"], 1)[0] as string ?? throw TypeError("attribute name must be string")),
+            ["attr"] = (_, v, a) =>
+            {
+                // attributes only: a dict's keys are not attributes (Jinja uses getattr_static / hasattr here)
+                string name = a.Bind("do_attr", ["name"], 1)[0] as string ?? throw TypeError("attribute name must be string");
+                return v is PyDict d ? Methods.Get(d, name) ?? Undefined.Attribute(d, name) : PyOps.GetAttr(v, name);
+            },
             ["batch"] = (_, v, a) =>
             {
                 var p = a.Bind("do_batch", ["linecount", "fill_with"], 1, [null]);
@@ -173,7 +178,8 @@ internal static partial class Filters
             {
                 string s => PyString.Reverse(s),
                 List<object?> or PyTuple or PyRange or PyDict or Undefined => new PyIterator(Reversed(v).ToList(), ReversedTypeName(v)),
-                _ => Enumerable.Reverse(PyOps.Iterate(v).ToList()).ToList(),
+                _ when PyOps.IsIterable(v) => Enumerable.Reverse(PyOps.Iterate(v).ToList()).ToList(),
+                _ => throw ArgumentError("argument must be iterable"),
             }),
             ["round"] = Round,
             ["safe"] = Simple("do_mark_safe", PyRepr.Str),
@@ -322,27 +328,48 @@ internal static partial class Filters
     /// <summary>Python's stable <c>sorted(items, key=key, reverse=reverse)</c>.</summary>
     internal static List<object?> SortBy(List<object?> items, Func<object?, object?> key, bool reverse)
     {
-        var keyed = items.Select((item, index) => (Item: item, Key: key(item), Index: index)).ToList();
-        var comparer = Comparer<(object? Item, object? Key, int Index)>.Create((x, y) =>
-        {
-            int c = reverse ? CompareLess(y.Key, x.Key) : CompareLess(x.Key, y.Key);
-            return c != 0 ? c : x.Index.CompareTo(y.Index);
-        });
-        keyed.Sort(comparer);
+        var keyed = items.Select(item => (Item: item, Key: key(item))).ToArray();
+        var buffer = new (object? Item, object? Key)[keyed.Length];
+        MergeSort(keyed, buffer, 0, keyed.Length, reverse);
         return keyed.Select(k => k.Item).ToList();
+    }
+
+    private static void MergeSort((object? Item, object? Key)[] a, (object? Item, object? Key)[] buffer, int lo, int hi, bool reverse)
+    {
+        if (hi - lo < 2)
+        {
+            return;
+        }
+
+        int mid = (lo + hi) / 2;
+        MergeSort(a, buffer, lo, mid, reverse);
+        MergeSort(a, buffer, mid, hi, reverse);
+        int i = lo;
+        int j = mid;
+        int k = lo;
+        while (i < mid && j < hi)
+        {
+            // stable: take from the right run only when it sorts strictly before the left one
+            bool rightFirst = reverse ? CompareLess(a[i].Key, a[j].Key) < 0 : CompareLess(a[j].Key, a[i].Key) < 0;
+            buffer[k++] = rightFirst ? a[j++] : a[i++];
+        }
+
+        while (i < mid)
+        {
+            buffer[k++] = a[i++];
+        }
+
+        while (j < hi)
+        {
+            buffer[k++] = a[j++];
+        }
+
+        Array.Copy(buffer, lo, a, lo, hi - lo);
     }
 
     /// <summary>Python sorts with <c>&lt;</c> only: -1 when a &lt; b, 1 when b &lt; a, else 0 (NaN and equal keys keep
     /// their order).</summary>
-    private static int CompareLess(object? a, object? b)
-    {
-        if (PyOps.CompareOp("<", a, b))
-        {
-            return -1;
-        }
-
-        return PyOps.CompareOp("<", b, a) ? 1 : 0;
-    }
+    private static int CompareLess(object? a, object? b) => PyOps.CompareOp("<", a, b) ? -1 : 0;
 
     private static List<object?> Sort(Interpreter interpreter, object? value, CallArgs args)
     {
@@ -619,6 +646,8 @@ internal static partial class Filters
         {
             string x => x,
             Undefined u => throw u.Fail(),
+            List<object?> => throw ChatTemplateException.Runtime("AttributeError", "'list' object has no attribute 'splitlines'"),
+            PyTuple => throw TypeError("can only concatenate tuple (not \"str\") to tuple"),
             _ => throw TypeError($"unsupported operand type(s) for +=: '{PyOps.TypeName(value)}' and 'str'"),
         };
         s += "\n";
@@ -706,24 +735,22 @@ internal static partial class Filters
         long length = Int(p[0]);
         string end = p[2] as string ?? PyRepr.Str(p[2]);
         long leeway = p[3] is null ? 5 : Int(p[3]);
-        if (value is Undefined)
+        if (length < PyString.Length(end))
+        {
+            throw ChatTemplateException.Runtime("AssertionError", $"expected length >= {PyString.Length(end)}, got {length}");
+        }
+
+        if (PyOps.Length(value) <= length + leeway)
         {
             return value;
         }
 
         if (value is not string s)
         {
-            throw TypeError($"object of type '{PyOps.TypeName(value)}' has no len()");
-        }
-
-        if (length < PyString.Length(end))
-        {
-            throw ChatTemplateException.Runtime("AssertionError", $"expected length >= {PyString.Length(end)}, got {length}");
-        }
-
-        if (PyString.Length(s) <= length + leeway)
-        {
-            return s;
+            object? cut = PyOps.GetSlice(value, new PySlice(null, length - PyString.Length(end), null));
+            return PyOps.Truthy(p[1])
+                ? PyOps.Add(cut, p[2], interpreter.MaxStringLength)
+                : throw ChatTemplateException.Runtime("AttributeError", $"'{PyOps.TypeName(value)}' object has no attribute 'rsplit'");
         }
 
         string head = PyString.Slice(s, new PySlice(null, length - PyString.Length(end), null));

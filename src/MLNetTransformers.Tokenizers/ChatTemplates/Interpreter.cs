@@ -33,6 +33,8 @@ internal sealed class Interpreter(int maxIterations, int maxStringLength, Func<D
         return output.ToString();
     }
 
+    public int MaxStringLength => maxStringLength;
+
     public void CheckString(long length) => PyOps.CheckLength(length, maxStringLength);
 
     private void CountIteration()
@@ -291,7 +293,8 @@ internal sealed class Interpreter(int maxIterations, int maxStringLength, Func<D
             case GetitemExpr g:
                 {
                     object? obj = Eval(g.Obj, scope);
-                    return PyOps.GetItem(obj, Eval(g.Arg, scope));
+                    object? key = Eval(g.Arg, scope);
+                    return g.Arg is SliceExpr ? PyOps.GetSlice(obj, (PySlice)key!) : PyOps.GetItem(obj, key);
                 }
 
             case SliceExpr s:
@@ -476,7 +479,7 @@ internal sealed class Interpreter(int maxIterations, int maxStringLength, Func<D
         CountIteration();
         if (_callDepth >= ChatTemplateLimits.MaxCallDepth)
         {
-            throw ChatTemplateException.Runtime("RecursionError", $"maximum recursion depth exceeded (more than {ChatTemplateLimits.MaxCallDepth} nested macro calls)");
+            throw ChatTemplateException.Runtime("RecursionError", "maximum recursion depth exceeded");
         }
 
         MacroDef def = macro.Definition;

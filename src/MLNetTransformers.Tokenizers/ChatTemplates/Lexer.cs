@@ -85,6 +85,7 @@ internal sealed class Lexer
     {
         var lexer = new Lexer(source);
         lexer.Run();
+        lexer.Add(TokenKind.Eof, "", null, lexer._src.Length);
         return lexer._tokens;
     }
 

@@ -121,7 +121,11 @@ internal static class Methods
         v as string ?? throw TypeError($"{function}() {argument} must be str, not {PyOps.TypeName(v)}");
 
     private static string? OptStr(object? v, string function) =>
-        v is null ? null : v as string ?? throw TypeError($"{function} arg must be None or str");
+        v is null ? null : v as string ?? throw TypeError(function is "split" or "rsplit"
+            ? $"must be str or None, not {PyOps.TypeName(v)}"
+            : $"{function} arg must be None or str");
+
+    private static string Sub(object? v) => v as string ?? throw TypeError($"must be str, not {PyOps.TypeName(v)}");
 
     private static long Int(object? v, string function) =>
         PyOps.IsInt(v) ? PyOps.AsLong(v) : throw TypeError($"'{PyOps.TypeName(v)}' object cannot be interpreted as an integer");
@@ -157,11 +161,11 @@ internal static class Methods
                 var v = a.Bind("replace", ["old", "new", "count"], 2, -1L);
                 return PyString.Replace(x, Str(v[0], "replace", "argument 1"), Str(v[1], "replace", "argument 2"), Int(v[2], "replace"));
             },
-            "find" => static (x, a) => PyString.Find(x, Str(a.Bind("find", ["sub"], 1)[0], "find")),
-            "rfind" => static (x, a) => PyString.Find(x, Str(a.Bind("rfind", ["sub"], 1)[0], "rfind"), reverse: true),
-            "index" => static (x, a) => PyString.Find(x, Str(a.Bind("index", ["sub"], 1)[0], "index")) is long i && i >= 0 ? i : throw ChatTemplateException.Runtime("ValueError", "substring not found"),
-            "rindex" => static (x, a) => PyString.Find(x, Str(a.Bind("rindex", ["sub"], 1)[0], "rindex"), reverse: true) is long i && i >= 0 ? i : throw ChatTemplateException.Runtime("ValueError", "substring not found"),
-            "count" => static (x, a) => PyString.Count(x, Str(a.Bind("count", ["sub"], 1)[0], "count")),
+            "find" => static (x, a) => PyString.Find(x, Sub(a.Bind("find", ["sub"], 1)[0])),
+            "rfind" => static (x, a) => PyString.Find(x, Sub(a.Bind("rfind", ["sub"], 1)[0]), reverse: true),
+            "index" => static (x, a) => PyString.Find(x, Sub(a.Bind("index", ["sub"], 1)[0])) is long i && i >= 0 ? i : throw ChatTemplateException.Runtime("ValueError", "substring not found"),
+            "rindex" => static (x, a) => PyString.Find(x, Sub(a.Bind("rindex", ["sub"], 1)[0]), reverse: true) is long i && i >= 0 ? i : throw ChatTemplateException.Runtime("ValueError", "substring not found"),
+            "count" => static (x, a) => PyString.Count(x, Sub(a.Bind("count", ["sub"], 1)[0])),
             "join" => static (x, a) =>
             {
                 var items = PyOps.Iterate(a.Bind("join", ["iterable"], 1)[0]).ToList();

@@ -24,9 +24,7 @@ internal sealed class Parser
 
     private Parser(List<Token> tokens)
     {
-        _tokens = tokens;
-        var last = tokens.Count > 0 ? tokens[^1] : default;
-        _tokens.Add(new Token(TokenKind.Eof, "", null, tokens.Count > 0 ? last.Line : 1, tokens.Count > 0 ? last.Column : 1));
+        _tokens = tokens; // ends with the Eof token
     }
 
     public static List<Stmt> Parse(string source)

@@ -222,6 +222,11 @@ internal static class PyFormat
     /// <summary>Python's <c>format % args</c>.</summary>
     public static string Percent(string format, object? args)
     {
+        if (args is Undefined u && format.Contains("%(", StringComparison.Ordinal))
+        {
+            throw u.Fail();
+        }
+
         List<object?> values = args is PyTuple t ? [.. t.Items] : [args];
         PyDict? mapping = args as PyDict;
         int next = 0;
@@ -446,7 +451,9 @@ internal static class PyFormat
             }
         }
 
-        if (!usedMapping && mapping is null && next < values.Count)
+        // CPython treats any non-tuple, non-str argument with __getitem__ (dict, list, range) as a mapping: no leftover check
+        bool mappingLike = args is PyDict or List<object?> or PyRange or Undefined;
+        if (!usedMapping && !mappingLike && next < values.Count)
         {
             throw TypeError("not all arguments converted during string formatting");
         }

@@ -41,9 +41,9 @@ internal static class PyJson
         public void Encode(object? value, int level)
         {
             RuntimeHelpers.EnsureSufficientExecutionStack();
-            if (level > ChatTemplateLimits.MaxInputDepth)
+            if (level > ChatTemplateLimits.MaxOutputDepth)
             {
-                throw ChatTemplateException.Runtime("ValueError", "Circular reference detected");
+                throw ChatTemplateException.Runtime("RecursionError", "maximum recursion depth exceeded while encoding a JSON object");
             }
 
             switch (value)

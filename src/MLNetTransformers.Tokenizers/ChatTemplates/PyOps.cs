@@ -1,3 +1,6 @@
+
+using System.Runtime.CompilerServices;
+
 namespace MLNetTransformers.Tokenizers.ChatTemplates;
 
 /// <summary>A Python slice object (<c>x[start:stop:step]</c>); parts are null, long or bool.</summary>
@@ -134,6 +137,7 @@ internal static class PyOps
 
     public static bool Eq(object? a, object? b)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (a is Undefined || b is Undefined)
         {
             return a is Undefined && b is Undefined;
@@ -198,6 +202,7 @@ internal static class PyOps
     /// <summary>Python's ordering for <c>&lt; &lt;= &gt; &gt;=</c> and sorting; mismatched types raise TypeError.</summary>
     public static int Compare(object? a, object? b, string op = "<")
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (a is Undefined ua)
         {
             throw ua.Fail();
@@ -412,9 +417,14 @@ internal static class PyOps
             }
         }
 
-        if (a is string or List<object?> or PyTuple && IsNumber(b))
+        if (a is string or List<object?> or PyTuple)
         {
             throw TypeError($"can't multiply sequence by non-int of type '{TypeName(b)}'");
+        }
+
+        if (b is string or List<object?> or PyTuple)
+        {
+            throw TypeError($"can't multiply sequence by non-int of type '{TypeName(a)}'");
         }
 
         throw Unsupported("*", a, b);
@@ -468,12 +478,12 @@ internal static class PyOps
 
     public static object? Mod(object? a, object? b)
     {
-        Fail(a, b);
         if (a is string format)
         {
             return PyFormat.Percent(format, b);
         }
 
+        Fail(a, b);
         if (IsInt(a) && IsInt(b))
         {
             long x = AsLong(a);
@@ -494,7 +504,7 @@ internal static class PyOps
 
         if (IsNumber(a) && IsNumber(b))
         {
-            return FloatDivMod(AsDouble(a), AsDouble(b), "float modulo by zero").Mod;
+            return FloatDivMod(AsDouble(a), AsDouble(b), "float modulo").Mod;
         }
 
         throw Unsupported("%", a, b);
@@ -593,7 +603,13 @@ internal static class PyOps
                 throw ChatTemplateException.Runtime("ValueError", "complex results are not supported");
             }
 
-            return Math.Pow(x, y);
+            double result = Math.Pow(x, y);
+            if (double.IsInfinity(result) && !double.IsInfinity(x) && !double.IsInfinity(y))
+            {
+                throw ChatTemplateException.Runtime("OverflowError", "(34, 'Numerical result out of range')");
+            }
+
+            return result;
         }
 
         throw Unsupported("** or pow()", a, b);
@@ -602,7 +618,7 @@ internal static class PyOps
     public static object? Neg(object? a) => a switch
     {
         Undefined u => throw u.Fail(),
-        long l => Checked(() => checked(-l)),
+        long l => (object?)Checked(() => checked(-l)),
         bool b => b ? -1L : 0L,
         double d => -d,
         _ => throw TypeError($"bad operand type for unary -: '{TypeName(a)}'"),
@@ -611,7 +627,7 @@ internal static class PyOps
     public static object? Pos(object? a) => a switch
     {
         Undefined u => throw u.Fail(),
-        long l => l,
+        long l => (object?)l,
         bool b => b ? 1L : 0L,
         double d => d,
         _ => throw TypeError($"bad operand type for unary +: '{TypeName(a)}'"),
@@ -767,6 +783,27 @@ internal static class PyOps
         return Methods.Get(obj, name) ?? Undefined.Attribute(obj, name);
     }
 
+    /// <summary><c>obj[start:stop:step]</c>: Jinja compiles a slice as a plain Python subscript (no sandbox fallback).</summary>
+    public static object? GetSlice(object? obj, PySlice slice)
+    {
+        if (obj is Undefined u)
+        {
+            throw u.Fail();
+        }
+
+        if (obj is string or List<object?> or PyTuple or PyRange && !slice.IsValid)
+        {
+            throw TypeError("slice indices must be integers or None or have an __index__ method");
+        }
+
+        return obj switch
+        {
+            string or List<object?> or PyTuple or PyRange => GetItem(obj, slice),
+            PyDict => throw TypeError("unhashable type: 'slice'"),
+            _ => throw TypeError($"'{TypeName(obj)}' object is not subscriptable"),
+        };
+    }
+
     /// <summary>The sandbox's <c>getitem(obj, argument)</c>: the item first, then (for a string argument) the attribute.</summary>
     public static object? GetItem(object? obj, object? key)
     {
@@ -834,10 +871,8 @@ internal static class PyOps
                 }
                 else if (key is PySlice rs && rs.IsValid)
                 {
-                    var (start, _, step, count) = rs.Indices(r.Length);
-                    long first = r.Start + (start * r.Step);
-                    long newStep = r.Step * step;
-                    return new PyRange(first, first + (count * newStep), newStep);
+                    var (start, stop, step, _) = rs.Indices(r.Length);
+                    return new PyRange(r.Start + (start * r.Step), r.Start + (stop * r.Step), r.Step * step);
                 }
 
                 break;

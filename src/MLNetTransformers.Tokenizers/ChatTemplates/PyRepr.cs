@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MLNetTransformers.Tokenizers.ChatTemplates;
@@ -24,11 +25,12 @@ internal static class PyRepr
 
     private static void AppendRepr(StringBuilder sb, object? value, int depth)
     {
-        if (depth > ChatTemplateLimits.MaxInputDepth)
+        if (depth > ChatTemplateLimits.MaxOutputDepth)
         {
-            sb.Append("...");
-            return;
+            throw ChatTemplateException.Runtime("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
         }
+
+        RuntimeHelpers.EnsureSufficientExecutionStack();
 
         switch (value)
         {

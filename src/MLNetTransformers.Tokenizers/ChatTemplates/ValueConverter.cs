@@ -134,7 +134,7 @@ internal static class ValueConverter
 
     private static object? Number(string raw) =>
         raw.AsSpan().IndexOfAny(".eE") < 0 && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)
-            ? l
+            ? (object?)l
             : double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     public static object? FromJson(JsonElement element, int depth = 0)

@@ -24,6 +24,9 @@ internal static class ChatTemplateLimits
 
     /// <summary>The deepest nesting of input values converted for the template.</summary>
     public const int MaxInputDepth = 128;
+
+    /// <summary>The deepest nesting <c>repr</c> and <c>tojson</c> write (Python stops near its recursion limit of 1000).</summary>
+    public const int MaxOutputDepth = 900;
 }
 
 /// <summary>Jinja's default <c>Undefined</c>: renders as "", is falsy, iterates as empty; most other uses fail.</summary>
@@ -222,7 +225,13 @@ internal readonly struct PyKey : IEquatable<PyKey>
 
     public static PyKey Of(object? value) => new(value, Hash(value));
 
-    public static int Hash(object? value) => value switch
+    public static int Hash(object? value)
+    {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        return HashCore(value);
+    }
+
+    private static int HashCore(object? value) => value switch
     {
         null => 0x5f3759df,
         bool b => b ? 1 : 0,

@@ -56,12 +56,61 @@ internal static class TokenizerJsonReader
         }
 
         PostProcessor? postProcessor = root.GetOptional("post_processor") is { } pp ? ReadPostProcessor(pp, IdOf) : null;
+        postProcessor = BosEosTemplate(config, IdOf, root) ?? postProcessor;
         TruncationOptions? truncation = root.GetOptional("truncation") is { } t ? ReadTruncation(t) : null;
         PaddingOptions? padding = root.GetOptional("padding") is { } pd ? ReadPadding(pd) : null;
         return new Tokenizer(model, normalizer, preTokenizer, postProcessor, decoder, added, config, truncation, padding);
     }
 
     private static string TypeOf(JsonSection section) => section.GetString("type");
+
+    /// <summary>
+    /// Llama- and Gemma-family tokenizers take <c>add_bos_token</c> / <c>add_eos_token</c> from tokenizer_config.json: transformers
+    /// rebuilds their post-processor from those flags (<c>update_post_processor</c>), and so do we.
+    /// </summary>
+    private static TemplateProcessor? BosEosTemplate(TokenizerConfig config, Func<string, JsonSection, int> idOf, JsonSection at)
+    {
+        string? tokenizerClass = config.TokenizerClass;
+        bool family = tokenizerClass is not null && (tokenizerClass.StartsWith("Llama", StringComparison.Ordinal)
+            || tokenizerClass.StartsWith("CodeLlama", StringComparison.Ordinal) || tokenizerClass.StartsWith("Gemma", StringComparison.Ordinal));
+        if (!family || (config.AddBosToken is null && config.AddEosToken is null))
+        {
+            return null;
+        }
+
+        bool addBos = config.AddBosToken ?? true;
+        bool addEos = config.AddEosToken ?? false;
+        var special = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var single = new List<TemplatePiece>();
+        var pair = new List<TemplatePiece>();
+        void Special(List<TemplatePiece> template, string? token, int typeId, string flag)
+        {
+            if (token is null)
+            {
+                throw at.Invalid($"tokenizer_config.json sets {flag} but names no such token");
+            }
+
+            special[token] = [idOf(token, at)];
+            template.Add(new TemplatePiece(false, token, typeId));
+        }
+
+        foreach (int typeId in new[] { 0, 1 })
+        {
+            List<TemplatePiece> target = typeId == 0 ? single : pair;
+            if (addBos)
+            {
+                Special(target, config.BosToken, typeId, "add_bos_token");
+            }
+
+            target.Add(new TemplatePiece(true, typeId == 0 ? "A" : "B", typeId));
+            if (addEos)
+            {
+                Special(target, config.EosToken, typeId, "add_eos_token");
+            }
+        }
+
+        return new TemplateProcessor(single, [.. single, .. pair], special);
+    }
 
     internal static TokenizerModel ReadModel(JsonSection section)
     {

@@ -6,12 +6,17 @@ with its own `tojson` filter (json.dumps, ensure_ascii=False), and the globals `
 them with messages=..., tools=None, documents=None, add_generation_prompt=..., plus the special tokens and extra kwargs.
 This script builds the same environment (strftime_now is pinned to 2024-07-26 09:05:03 so the goldens are stable).
 
-Run: python3 generate_goldens.py   (needs jinja2; the check against @huggingface/jinja is check_hf_jinja.cjs)
+Run: python3 generate_goldens.py   (needs jinja2). If node and @huggingface/jinja are available (NODE_PATH, default
+/tmp/jinja-goldens/node_modules), every case is also rendered by check_hf_jinja.cjs and the cases where @huggingface/jinja
+(transformers.js) differs from Python get an "hf_jinja" field with its output or error.
 """
 import datetime
 import json
+import os
 import platform
+import subprocess
 import sys
+import tempfile
 
 import jinja2
 import jinja2.ext
@@ -147,6 +152,13 @@ M = {
         {"role": "user", "content": "two"},
     ],
     "empty": [],
+    "multimodal": [
+        {"role": "system", "content": [{"type": "text", "text": "Be brief. "}]},
+        {"role": "user", "content": [{"type": "image", "url": "http://example.com/cat.png"}, {"type": "text", "text": " What is this? "}]},
+        {"role": "assistant", "content": "A cat."},
+        {"role": "user", "content": "Thanks"},
+    ],
+    "long": [{"role": "user" if i % 2 == 0 else "assistant", "content": f"message {i} " + "lorem ipsum " * (i % 7)} for i in range(300)],
 }
 
 BASE_VARS = {"bos_token": "<s>", "eos_token": "</s>"}
@@ -197,6 +209,12 @@ REAL_CASES = [
     ("gemma", "no_system", True, {"bos_token": "<bos>"}),
     ("gemma", "basic", True, {"bos_token": "<bos>"}),
     ("gemma", "not_alternating", True, {"bos_token": "<bos>"}),
+    ("gemma3", "basic", True, {"bos_token": "<bos>"}),
+    ("gemma3", "multimodal", True, {"bos_token": "<bos>"}),
+    ("gemma3", "not_alternating", False, {"bos_token": "<bos>"}),
+    ("qwen2.5", "long", True, {}),
+    ("llama3.1", "long", True, {"bos_token": "<|begin_of_text|>"}),
+    ("mistral-v0.3", "long", False, {"tools": TOOLS}),
     ("phi3", "basic", True, {"eos_token": "<|endoftext|>"}),
     ("phi3", "basic", False, {"eos_token": "<|endoftext|>"}),
     ("phi4", "basic", True, {}),
@@ -232,6 +250,13 @@ FEATURES = [
     ("ws/tabs_lstrip", "x\n\t \t{% if true %}y{% endif %}\n\t{%- if true %}z{% endif %}", {}, None),
     ("ws/variable_not_lstripped", "x\n   {{ 'y' }}\n", {}, None),
     ("ws/set_block_trim", "{% set x %}\n  hello\n{% endset %}[{{ x }}]", {}, None),
+    ("ws/lstrip_comment_and_raw", "a\n   {# c #}\nb\n   {% raw %}x{% endraw %}\nc\n  {#- d #}\ne", {}, None),
+    ("ws/braces_inside_expressions", "{{ {'a': {'b': '}}'}} }}|{{ '%}' }}|{% set x = {'k': [1, {'z': 2}]} %}{{ x.k[1].z }}|{{ {'a': 1}['a'] }}|{{ '{{' ~ '}}' }}", {}, None),
+    ("ws/minus_plus_mix", "{%- if true +%}\n x \n{%+ endif -%}\n y", {}, None),
+    ("ws/comment_trim", "{# a #}\nb|x {#- a -#} y|{#+ k +#}\nz", {}, None),
+    ("ws/variable_minus_then_block", "{{ 'a' -}}\n\n  {% if true %}b{% endif %}\n{{- 'c' }}", {}, None),
+    ("ws/only_whitespace_line_between_tags", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}", {}, None),
+    ("ws/nbsp_is_whitespace", "x\n\u00a0 {% if true %}y{% endif %}", {}, None),
     ("ws/block_end_newline_only_one", "{% if true %}\n\nA{% endif %}", {}, None),
     # literals and output of Python values
     ("out/python_values", "{{ none }}|{{ None }}|{{ true }}|{{ False }}|{{ 1 }}|{{ -0 }}|{{ 1.0 }}|{{ 1.50 }}|{{ 'x' }}", {}, None),
@@ -245,7 +270,13 @@ FEATURES = [
     ("out/integers", "{{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 1_000 }} {{ 1_0.5 }} {{ 2e3 }}", {}, None),
     ("out/string_escapes", "{{ 'a\\tb\\\\c\\x41\\u00e9\\U0001F600\\101\\q' }}|{{ \"line\\\ncontinued\" }}", {}, None),
     ("out/repr_unprintable", "{{ ['\\x00', '\\x7f', '\\u200b', 'é', '\\u2028', '😀'] }}", {}, None),
+    ("out/float_repr_edges", "{{ 1e100 }} {{ 1.7976931348623157e308 }} {{ 5e-324 }} {{ 123456789012345678 }} {{ 2**62 }} {{ 0.1 * 3 }} {{ 100.0 }} {{ 1e22 }} {{ 1.5e-7 }} {{ -1e-5 }} {{ 9007199254740993 }} {{ 1e16 + 1 }} {{ 3.0 / 2 }} {{ 2.5e15 }}", {}, None),
+    ("out/tojson_of_messages", "{{ messages|tojson }}|{{ tools|tojson }}", {"tools": TOOLS[:1]}, M["tools"][1:4]),
     # expressions
+    ("expr/filter_precedence", "{{ ('a' ~ 'b')|upper }} {{ 'a' ~ 'b'|upper }} {{ [1, 2]|length + 1 }} {{ not [1]|length }} {{ 2 * 3|string }} {{ -1|abs }} {{ 10 / 3|round(2) }}", {}, None),
+    ("expr/numeric_attributes", "{{ x.0 }} {{ x.1.a }} {{ messages.0.content }} {{ x.5 }}|", {"x": [1, {"a": "A"}]}, SAMPLE),
+    ("expr/in_views", "{{ 1 in d.values() }} {{ 'a' in d.keys() }} {{ ('a', 1) in d.items() }} {{ 'z' in d }} {{ d.keys()|length }}", {"d": {"a": 1}}, None),
+    ("expr/none_comparisons", "{{ none is none }} {{ none == false }} {{ 0 == false }} {{ '' == none }} {{ none != 0 }} {{ [] == [] }} {{ {} == {} }}", {}, None),
     ("expr/arithmetic", "{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 2 ** -1 }} {{ 2**10 }} {{ 2 ** 3 ** 2 }} {{ 10 - 2 - 3 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 ** 2 }}", {}, None),
     ("expr/bool_arithmetic", "{{ true + 1 }} {{ true * 3 }} {{ false - 1 }} {{ true / 2 }} {{ 3 == 3.0 }} {{ true == 1 }}", {}, None),
     ("expr/sequences", "{{ 'a' * 3 }} {{ 3 * 'ab' }} {{ [1] * 2 }} {{ [1, 2] + [3] }} {{ (1,) + (2,) }} {{ 'a' * 0 }}|{{ 'x' * -1 }}|", {}, None),
@@ -424,6 +455,33 @@ def run_case(case, template):
         case["error"] = {"type": type(e).__name__, "message": str(e)}
 
 
+def hf_jinja(templates, cases):
+    """Renders the cases with @huggingface/jinja; marks the cases where it differs from Python."""
+    env = dict(os.environ)
+    env.setdefault("NODE_PATH", "/tmp/jinja-goldens/node_modules")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump({"strftime_now": FIXED_NOW.isoformat(), "templates": templates, "cases": cases}, f, ensure_ascii=False)
+        path = f.name
+    try:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_hf_jinja.cjs")
+        out = subprocess.run(["node", script, path], env=env, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"@huggingface/jinja check skipped: {e}", file=sys.stderr)
+        return None
+    finally:
+        os.unlink(path)
+    data = json.loads(out)
+    differing = []
+    for case in cases:
+        result = data["results"][case["name"]]
+        agrees = ("error" in result) if case["error"] else result.get("output") == case["expected"]
+        if not agrees:
+            case["hf_jinja"] = result
+            differing.append(case["name"])
+    print(f"@huggingface/jinja {data['version']}: {len(cases) - len(differing)} cases agree, {len(differing)} differ", file=sys.stderr)
+    return {"version": data["version"], "agreeing_cases": len(cases) - len(differing), "differing_cases": differing}
+
+
 def main():
     templates = {}
     cases = []
@@ -443,6 +501,7 @@ def main():
             raise SystemExit(f"duplicate case name {case['name']}")
         seen.add(case["name"])
         run_case(case, templates[case["template"]]["source"])
+    hf = hf_jinja(templates, cases)
     doc = {
         "generator": (
             f"Python {platform.python_version()} jinja2 {jinja2.__version__}: ImmutableSandboxedEnvironment(trim_blocks=True, "
@@ -451,6 +510,7 @@ def main():
             "(generate_goldens.py); the hf_jinja field is @huggingface/jinja's output where it differs (check_hf_jinja.cjs)"
         ),
         "strftime_now": FIXED_NOW.isoformat(),
+        "hf_jinja": hf,
         "templates": templates,
         "cases": cases,
     }

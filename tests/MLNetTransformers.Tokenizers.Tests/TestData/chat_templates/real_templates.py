@@ -544,6 +544,48 @@ HERMES2_PRO_TOOL_USE = """{%- macro json_to_python_type(json_spec) %}
 {%- endif %}
 """
 
+GEMMA3 = """{{ bos_token }}
+{%- if messages[0]['role'] == 'system' -%}
+    {%- if messages[0]['content'] is string -%}
+        {%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}
+    {%- else -%}
+        {%- set first_user_prefix = messages[0]['content'][0]['text'] + '\n\n' -%}
+    {%- endif -%}
+    {%- set loop_messages = messages[1:] -%}
+{%- else -%}
+    {%- set first_user_prefix = "" -%}
+    {%- set loop_messages = messages -%}
+{%- endif -%}
+{%- for message in loop_messages -%}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}
+        {{ raise_exception("Conversation roles must alternate user/assistant/user/assistant/...") }}
+    {%- endif -%}
+    {%- if (message['role'] == 'assistant') -%}
+        {%- set role = "model" -%}
+    {%- else -%}
+        {%- set role = message['role'] -%}
+    {%- endif -%}
+    {{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else "") }}
+    {%- if message['content'] is string -%}
+        {{ message['content'] | trim }}
+    {%- elif message['content'] is iterable -%}
+        {%- for item in message['content'] -%}
+            {%- if item['type'] == 'image' -%}
+                {{ '<start_of_image>' }}
+            {%- elif item['type'] == 'text' -%}
+                {{ item['text'] | trim }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- else -%}
+        {{ raise_exception("Invalid content type") }}
+    {%- endif -%}
+    {{ '<end_of_turn>\n' }}
+{%- endfor -%}
+{%- if add_generation_prompt -%}
+    {{'<start_of_turn>model\n'}}
+{%- endif -%}
+"""
+
 REAL_TEMPLATES = {
     "chatml": ("ChatML (e.g. OpenHermes-2.5, Qwen1.5)", CHATML),
     "qwen2.5": ("Qwen/Qwen2.5-7B-Instruct", QWEN25),
@@ -556,6 +598,7 @@ REAL_TEMPLATES = {
     "mistral-v0.3": ("mistralai/Mistral-7B-Instruct-v0.3", MISTRAL_V03),
     "zephyr": ("HuggingFaceH4/zephyr-7b-beta (also TinyLlama-1.1B-Chat-v1.0)", ZEPHYR),
     "gemma": ("google/gemma-2-2b-it", GEMMA),
+    "gemma3": ("google/gemma-3-4b-it", GEMMA3),
     "phi3": ("microsoft/Phi-3-mini-4k-instruct", PHI3),
     "phi4": ("microsoft/phi-4", PHI4),
     "smollm2": ("HuggingFaceTB/SmolLM2-1.7B-Instruct", SMOLLM2),
