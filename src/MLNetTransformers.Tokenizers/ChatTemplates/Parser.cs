@@ -1068,11 +1068,7 @@ internal sealed class Parser
         return new ArgList(args, kwargs, dynArgs, dynKwargs);
     }
 
-    private CallExpr ParseCall(Expr node)
-    {
-        var token = Current;
-        return new CallExpr(node, ParseCallArgs(), token.Line, token.Column);
-    }
+    private CallExpr ParseCall(Expr node) => new(node, ParseCallArgs(), node.Line, node.Column); // a call reports its callee's position
 
     private Expr? ParseFilter(Expr? node, bool startInline)
     {
