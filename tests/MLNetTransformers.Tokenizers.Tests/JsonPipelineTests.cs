@@ -232,3 +232,46 @@ public sealed class LlamaConfigTests
         Assert.AreEqual(1, notLlama.Encode("Hello world").Ids[0], "other classes keep tokenizer.json's post-processor");
     }
 }
+
+[TestClass]
+public sealed class TokenizerChatTemplateTests
+{
+    private const string Zephyr = "{% for message in messages %}{% if message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + eos_token }}{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\n' + message['content'] + eos_token }}{% endif %}{% if loop.last and add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}{% endfor %}";
+
+    [TestMethod]
+    public void RendersWithTheTokenizersSpecialTokensAndEncodesWithoutAddingMore()
+    {
+        Tokenizer llama = TestTokenizers.Get(TestTokenizers.Llama);
+        var messages = new[] { new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello"), new ChatMessage("user", "Define cat") };
+        string prompt = llama.ApplyChatTemplate(messages, new ChatTemplateOptions { AddGenerationPrompt = true }, Zephyr);
+        Assert.AreEqual("<|user|>\nHi</s><|assistant|>\nHello</s><|user|>\nDefine cat</s><|assistant|>", prompt);
+
+        TokenEncoding encoding = llama.EncodeChat(messages, new ChatTemplateOptions { AddGenerationPrompt = true }, Zephyr);
+        CollectionAssert.AreEqual(llama.Encode(prompt, addSpecialTokens: false).Ids.ToArray(), encoding.Ids.ToArray());
+        Assert.AreEqual(3, encoding.Ids.Count(id => id == 2), "the three </s> written by the template are real EOS tokens");
+        Assert.AreNotEqual(1, encoding.Ids[0], "no BOS added on top of the template");
+    }
+
+    [TestMethod]
+    public void CallerVariablesWinAndNamedTemplatesResolve()
+    {
+        Tokenizer tokenizer = JsonPipelineTests.FromJson(
+            """{"model": {"type": "WordLevel", "vocab": {"[UNK]": 0}, "unk_token": "[UNK]"}}""",
+            """{"eos_token": "</s>", "chat_template": [{"name": "default", "template": "{{ eos_token }}{{ messages|length }}"}, {"name": "tool_use", "template": "tools={{ tools|length }}"}]}""");
+        var messages = new[] { new ChatMessage("user", "x") };
+        Assert.AreEqual("</s>1", tokenizer.ApplyChatTemplate(messages));
+        var options = new ChatTemplateOptions();
+        options.Variables["eos_token"] = "<END>";
+        Assert.AreEqual("<END>1", tokenizer.ApplyChatTemplate(messages, options));
+        options.Variables["tools"] = new[] { "a", "b" };
+        Assert.AreEqual("tools=2", tokenizer.ApplyChatTemplate(messages, options, "tool_use"));
+    }
+
+    [TestMethod]
+    public void MissingTemplateIsAClearError()
+    {
+        Tokenizer llama = TestTokenizers.Get(TestTokenizers.Llama);
+        var ex = Assert.ThrowsExactly<InvalidOperationException>(() => llama.ApplyChatTemplate([new ChatMessage("user", "x")]));
+        StringAssert.Contains(ex.Message, "no chat template");
+    }
+}

@@ -284,9 +284,10 @@ internal sealed class Parser
                             items.Add(ParseExpression());
                         }
 
+                        // outputs assign nothing, so a scope around several of them changes nothing
                         return items.Count == 1
                             ? new OutputStmt(items[0])
-                            : new IfStmt([(new ConstExpr(true, token.Line, token.Column), items.Select(e => (Stmt)new OutputStmt(e)).ToList())], [], token.Line, token.Column);
+                            : new ScopeStmt(items.Select(e => (Stmt)new OutputStmt(e)).ToList(), token.Line, token.Column);
                     }
 
                 case "generation":

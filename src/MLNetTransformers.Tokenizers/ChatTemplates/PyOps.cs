@@ -198,7 +198,11 @@ internal static class PyOps
         return true;
     }
 
-    /// <summary>Python's ordering for <c>&lt; &lt;= &gt; &gt;=</c> and sorting; mismatched types raise TypeError.</summary>
+    /// <summary>The result of <see cref="Compare"/> when a float operand is NaN (every ordering is false).</summary>
+    public const int Unordered = int.MinValue;
+
+    /// <summary>Python's ordering for <c>&lt; &lt;= &gt; &gt;=</c> and sorting: -1, 0, 1 or <see cref="Unordered"/>;
+    /// mismatched types raise TypeError.</summary>
     public static int Compare(object? a, object? b, string op = "<")
     {
         RuntimeHelpers.EnsureSufficientExecutionStack();
@@ -216,12 +220,12 @@ internal static class PyOps
         {
             if (IsInt(a) && IsInt(b))
             {
-                return AsLong(a).CompareTo(AsLong(b));
+                return Math.Sign(AsLong(a).CompareTo(AsLong(b)));
             }
 
             double x = AsDouble(a);
             double y = AsDouble(b);
-            return x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
+            return x < y ? -1 : x > y ? 1 : x == y ? 0 : Unordered;
         }
 
         switch (a)
@@ -248,7 +252,7 @@ internal static class PyOps
             }
         }
 
-        return a.Count.CompareTo(b.Count);
+        return Math.Sign(a.Count - b.Count);
     }
 
     /// <summary>Orders strings by code point (UTF-16 order differs for characters above U+FFFF).</summary>
@@ -269,11 +273,11 @@ internal static class PyOps
                     return xs ? 1 : -1;
                 }
 
-                return x.CompareTo(y);
+                return x < y ? -1 : 1;
             }
         }
 
-        return a.Length.CompareTo(b.Length);
+        return Math.Sign(a.Length - b.Length);
     }
 
     /// <summary>Evaluates a comparison operator.</summary>
@@ -288,7 +292,7 @@ internal static class PyOps
         }
 
         int c = Compare(a, b, op);
-        if (c == 2)
+        if (c == Unordered)
         {
             return false; // NaN
         }

@@ -276,6 +276,8 @@ FEATURES = [
     ("expr/filter_precedence", "{{ ('a' ~ 'b')|upper }} {{ 'a' ~ 'b'|upper }} {{ [1, 2]|length + 1 }} {{ not [1]|length }} {{ 2 * 3|string }} {{ -1|abs }} {{ 10 / 3|round(2) }}", {}, None),
     ("expr/numeric_attributes", "{{ x.0 }} {{ x.1.a }} {{ messages.0.content }} {{ x.5 }}|", {"x": [1, {"a": "A"}]}, SAMPLE),
     ("expr/in_views", "{{ 1 in d.values() }} {{ 'a' in d.keys() }} {{ ('a', 1) in d.items() }} {{ 'z' in d }} {{ d.keys()|length }}", {"d": {"a": 1}}, None),
+    ("expr/string_ordering", "{{ ['{', '}']|max }} {{ '}' > '{' }} {{ 'ab' < 'b' }} {{ 'é' > 'z' }} {{ '😀' > '\uffff' }} {{ ['b', 'a', 'c', 'B']|sort }} {{ ('nan'|float) < 1 }} {{ ('nan'|float) == ('nan'|float) }} {{ [2, 1.5, true]|max }} {{ 'Z'|min }}", {}, None),
+    ("expr/str_percent_edge_cases", "[{{ '' % undefined_var }}][{{ 'x' % [1, 2] }}][{{ '%s' % undefined_var }}][{{ '%s|%s' % (none, true) }}][{{ '%5s|%-4d|%+.1f' % ('ab', 7, 2.25) }}]", {}, None),
     ("expr/none_comparisons", "{{ none is none }} {{ none == false }} {{ 0 == false }} {{ '' == none }} {{ none != 0 }} {{ [] == [] }} {{ {} == {} }}", {}, None),
     ("expr/arithmetic", "{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 2 ** -1 }} {{ 2**10 }} {{ 2 ** 3 ** 2 }} {{ 10 - 2 - 3 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 ** 2 }}", {}, None),
     ("expr/bool_arithmetic", "{{ true + 1 }} {{ true * 3 }} {{ false - 1 }} {{ true / 2 }} {{ 3 == 3.0 }} {{ true == 1 }}", {}, None),
