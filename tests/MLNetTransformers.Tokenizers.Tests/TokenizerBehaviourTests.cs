@@ -221,3 +221,53 @@ public sealed class TokenizerBehaviourTests
         Assert.AreEqual(word, llama.Decode(encoding.Ids.ToArray()));
     }
 }
+
+[TestClass]
+public sealed class TokenizerConcurrencyAndOffsetTrimTests
+{
+    private static string[] GoldenTexts(string name)
+    {
+        using var golden = JsonDocument.Parse(File.ReadAllText(TestTokenizers.TestData("goldens", $"{name}.transformersjs-4.3.1.json")));
+        return golden.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("text").GetString()!).ToArray();
+    }
+
+    [TestMethod]
+    public void ManyThreadsEncodingAtOnceGetTheSameResultsAsOneThread()
+    {
+        foreach (string name in new[] { TestTokenizers.Gpt2, TestTokenizers.Llama, TestTokenizers.T5 })
+        {
+            string[] texts = GoldenTexts(name).SelectMany((t, i) => new[] { t, $"{i}: {t} {t}" }).ToArray();
+            Tokenizer reference = Tokenizer.FromDirectory(TestTokenizers.Directory(name));
+            int[][] expected = texts.Select(t => reference.Encode(t).Ids.ToArray()).ToArray();
+
+            // A fresh instance, so its word caches start cold and are filled by 8 threads at once.
+            Tokenizer shared = Tokenizer.FromDirectory(TestTokenizers.Directory(name));
+            var failures = new System.Collections.Concurrent.ConcurrentBag<int>();
+            Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+            {
+                int i = k % texts.Length;
+                if (!shared.Encode(texts[i]).Ids.SequenceEqual(expected[i]))
+                {
+                    failures.Add(i);
+                }
+            });
+
+            Assert.IsEmpty(failures, $"{name}: texts {string.Join(", ", failures.Distinct())} encoded differently under concurrency");
+        }
+    }
+
+    [TestMethod]
+    public void ByteLevelTrimOffsetsMovesOffsetsPastTheEncodedSpace()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(TestTokenizers.Directory(TestTokenizers.Gpt2), "tokenizer.json")))!;
+        json["post_processor"]!["trim_offsets"] = true;
+        string directory = Directory.CreateTempSubdirectory("mlnt-trim").FullName;
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), json.ToJsonString());
+        Tokenizer trimmed = Tokenizer.FromDirectory(directory);
+        Tokenizer untrimmed = TestTokenizers.Get(TestTokenizers.Gpt2);
+        const string text = "Hello  world";
+        Assert.AreEqual((6, 12), untrimmed.Encode(text).Offsets[2], "Ġworld includes its space");
+        Assert.AreEqual((7, 12), trimmed.Encode(text).Offsets[2], "trimmed to 'world'");
+        CollectionAssert.AreEqual(untrimmed.Encode(text).Ids.ToArray(), trimmed.Encode(text).Ids.ToArray());
+    }
+}
