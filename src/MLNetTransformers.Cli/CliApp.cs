@@ -38,6 +38,9 @@ internal static class CliApp
             TokenizeCommands.CreateTokenize(console),
             TokenizeCommands.CreateDetokenize(console),
             BenchCommand.Create(console),
+            QuantizeCommand.Create(console),
+            PerplexityCommand.Create(console),
+            OptimizeCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);

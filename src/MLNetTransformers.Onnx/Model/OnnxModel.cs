@@ -230,9 +230,10 @@ public sealed class OnnxModel : IDisposable
             }
         }
 
-        if (!external && copy.CalculateSize() > ProtobufLimit)
+        long size = SerializedSize(copy, DataSize);
+        if (!external && size > ProtobufLimit)
         {
-            throw new InvalidOperationException($"The model is {copy.CalculateSize()} bytes, over protobuf's 2 GB limit: save it with external data.");
+            throw new InvalidOperationException($"The model is {size} bytes, over protobuf's 2 GB limit: save it with external data.");
         }
 
         string temporary = full + ".tmp";
@@ -300,17 +301,33 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    private long EstimatedSize()
+    /// <summary>
+    /// The serialized size in 64 bits (protobuf's <c>CalculateSize</c> is a 32-bit int and wraps above 2 GB): the graph without
+    /// its tensor data, plus every initializer's data.
+    /// </summary>
+    private long EstimatedSize() => SerializedSize(Proto, tensor => tensor.DataLocation == TensorProto.Types.DataLocation.External
+        ? ExternalDataReference.FromTensor(tensor, Path ?? "model") is { Length: >= 0 } reference ? reference.Length : int.MaxValue
+        : DataSize(tensor));
+
+    private static long SerializedSize(ModelProto proto, Func<TensorProto, long> dataSize)
     {
-        long size = Proto.CalculateSize();
-        foreach (TensorProto tensor in AllInitializers().Where(t => t.DataLocation == TensorProto.Types.DataLocation.External))
+        ModelProto skeleton = proto.Clone();
+        long data = 0;
+        var originals = Graphs(proto.Graph).SelectMany(g => g.Initializer).ToList();
+        var copies = Graphs(skeleton.Graph).SelectMany(g => g.Initializer).ToList();
+        for (int i = 0; i < copies.Count; i++)
         {
-            var reference = ExternalDataReference.FromTensor(tensor, Path ?? "model");
-            size += reference.Length >= 0 ? reference.Length : int.MaxValue;
+            data += dataSize(originals[i]);
+            OnnxTensors.ClearData(copies[i]);
         }
 
-        return size;
+        return skeleton.CalculateSize() + data;
     }
+
+    private static long DataSize(TensorProto tensor) =>
+        tensor.HasRawData ? tensor.RawData.Length
+        : (tensor.FloatData.Count * 4L) + (tensor.Int32Data.Count * 4L) + (tensor.Int64Data.Count * 8L) + (tensor.DoubleData.Count * 8L)
+            + (tensor.Uint64Data.Count * 8L) + tensor.StringData.Sum(s => (long)s.Length + 8);
 
     private static long Align(long position) => (position + 4095) & ~4095L;
 
