@@ -5,7 +5,9 @@ namespace MLNetTransformers.Benchmarks;
 
 /// <summary>
 /// Entry point. <c>--quick [iterations] [rounds]</c>: the Stopwatch loop (<see cref="QuickRunner"/>);
-/// <c>--write-model PATH</c>: writes the tiny graph's <c>.onnx</c> file (for native/run.sh); anything else goes to
+/// <c>--write-model PATH</c>: writes the tiny graph's <c>.onnx</c> file (for native/run.sh); <c>--decode [steps] [rounds]
+/// [threads,...]</c>: decode latency of a distilgpt2-shaped model, float32 vs dynamic int8 (<see cref="DecodeBenchmark"/>;
+/// defaults 64 steps, 5 rounds, threads 1,2); anything else goes to
 /// BenchmarkDotNet's <see cref="BenchmarkSwitcher"/> (e.g. <c>--filter *</c>, <c>--job short</c>), always with
 /// <c>--inProcess</c> added.
 /// </summary>
@@ -27,6 +29,20 @@ internal static class Program
             TinyModel.Write(args[1]);
             Console.WriteLine(Path.GetFullPath(args[1]));
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--decode")
+        {
+            int steps = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+            int decodeRounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+            int[] threads = args.Length > 3 ? [.. args[3].Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))] : [1, 2];
+            if (steps < 1 || decodeRounds < 1 || threads.Any(t => t < 1))
+            {
+                Console.Error.WriteLine("usage: --decode [steps >= 1] [rounds >= 1] [threads,... >= 1]");
+                return 2;
+            }
+
+            return DecodeBenchmark.Run(steps, decodeRounds, threads);
         }
 
         if (args.Length > 0 && args[0] == "--quick")

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using MLNetTransformers.Generation;
 using MLNetTransformers.Onnx.Model;
 using MLNetTransformers.Onnx.Protos;
 using MLNetTransformers.Onnx.Quantization;
@@ -15,8 +17,12 @@ namespace MLNetTransformers.Cli.Commands;
 /// .onnx file, or a folder that receives <c>onnx/model.onnx</c> and (when IN is a folder) a copy of IN's other files (config,
 /// tokenizer). For <c>int8-static</c>, <c>--calibration F</c> is a text file whose non-empty lines are tokenized with the
 /// model folder's tokenizer and fed as decoder/encoder inputs. The result is checked to load in ONNX Runtime with the
-/// original inputs and outputs. JSON: <c>{"mode", "input", "output", "quantized_nodes", "skipped_nodes", "input_bytes",
-/// "output_bytes", "parameter_bytes_before", "parameter_bytes_after", "seconds"}</c>.
+/// original inputs and outputs. With <c>--eval F</c> the original and the result are then compared side by side (file size,
+/// parameter bytes, perplexity on F for decoders or the first output's cosine similarity for encoders, forward latency; see
+/// <see cref="QuantizationEvaluation"/>). JSON: <c>{"mode", "input", "output", "quantized_nodes", "skipped_nodes", "input_bytes",
+/// "output_bytes", "parameter_bytes_before", "parameter_bytes_after", "verified", "seconds"}</c>, with <c>--eval</c> also
+/// <c>"eval": {...}, "original": {...}, "quantized": {...}, "relative_perplexity_change"</c> (decoders) or
+/// <c>"mean_cosine_similarity"</c> (encoders), <c>"size_ratio", "speedup"</c>.
 /// </summary>
 internal static class QuantizeCommand
 {
@@ -58,12 +64,24 @@ internal static class QuantizeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip loading the result in ONNX Runtime to check it." };
-        var threads = new Option<int?>("--threads") { Description = "Intra-op threads for calibration runs (default: ONNX Runtime's)." };
+        var threads = new Option<int?>("--threads") { Description = "Intra-op threads for calibration and --eval runs (default: ONNX Runtime's)." };
+        var eval = new Option<string?>("--eval")
+        {
+            Description = "After quantizing, compare the original and the result on this text file: file size, parameter bytes, perplexity (decoders; "
+                + "[bos] + line + [eos] per line, as mlnt perplexity) or the first output's mean cosine similarity over the lines (encoders), and the "
+                + $"median latency of one forward pass of {QuantizationEvaluation.LatencyTokens} tokens.",
+        };
+        var evalMaxTokens = new Option<int?>("--eval-max-tokens") { Description = $"--eval: evaluate at most this many tokens of the file (default {QuantizationEvaluation.DefaultMaxTokens})." };
+        var evalWindow = new Option<int?>("--eval-window")
+        {
+            Description = $"--eval: decoders: tokens per perplexity window (default {QuantizationEvaluation.DefaultWindow}, at most max_position_embeddings); encoders: tokens per line at most (default max_position_embeddings, else 512).",
+        };
+        var evalRuns = new Option<int?>("--eval-runs") { Description = $"--eval: timed forward passes per model, after {QuantizationEvaluation.WarmupRuns} warm-up passes (default {QuantizationEvaluation.DefaultRuns})." };
         var json = new Option<bool>("--json") { Description = "Write the report as one JSON object to stdout." };
         var command = new Command("quantize", "Quantize a model: dynamic or static int8, 4-bit weight-only, or float16; inputs and outputs stay as they are.")
         {
             model, output, mode, calibration, method, percentile, maxTokens, blockSize, asymmetric, accuracyLevel, perChannel, reduceRange,
-            exclude, include, keepOutputProjection, keepFloat32, noVerify, threads, json,
+            exclude, include, keepOutputProjection, keepFloat32, noVerify, threads, eval, evalMaxTokens, evalWindow, evalRuns, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -88,7 +106,13 @@ internal static class QuantizeCommand
                     parse.GetValue(keepFloat32) ?? [],
                     !parse.GetValue(noVerify),
                     parse.GetValue(threads),
-                    parse.GetValue(json));
+                    parse.GetValue(json))
+                {
+                    Eval = parse.GetValue(eval),
+                    EvalMaxTokens = parse.GetValue(evalMaxTokens),
+                    EvalWindow = parse.GetValue(evalWindow),
+                    EvalRuns = parse.GetValue(evalRuns),
+                };
                 return Task.FromResult(Run(console, request, cancellationToken));
             }
             catch (Exception ex)
@@ -118,7 +142,20 @@ internal static class QuantizeCommand
         string[] KeepFloat32,
         bool Verify,
         int? Threads,
-        bool Json);
+        bool Json)
+    {
+        /// <summary>The <c>--eval</c> text file, or <see langword="null"/>.</summary>
+        public string? Eval { get; init; }
+
+        /// <summary><c>--eval-max-tokens</c>, or <see langword="null"/> for the default.</summary>
+        public int? EvalMaxTokens { get; init; }
+
+        /// <summary><c>--eval-window</c>, or <see langword="null"/> for the default.</summary>
+        public int? EvalWindow { get; init; }
+
+        /// <summary><c>--eval-runs</c>, or <see langword="null"/> for the default.</summary>
+        public int? EvalRuns { get; init; }
+    }
 
     /// <summary>Quantization errors that are the input's fault are exit code 2; the rest go through the usual mapping.</summary>
     private static int Fail(CliConsole console, Exception ex) => ex switch
@@ -144,6 +181,9 @@ internal static class QuantizeCommand
 
         var stopwatch = Stopwatch.StartNew();
         using OnnxModel source = OnnxModel.Load(input);
+        long preparing = Stopwatch.GetTimestamp();
+        EvaluationData? evaluation = request.Eval is null ? null : PrepareEvaluation(source, input, inputFolder, request, cancellationToken);
+        TimeSpan preparation = Stopwatch.GetElapsedTime(preparing);
         long inputBytes = ModelBytes(input, source.ExternalDataFiles());
         foreach (string data in source.ExternalDataFiles())
         {
@@ -192,7 +232,16 @@ internal static class QuantizeCommand
         }
 
         long parametersBefore = OnnxModelSummary.Create(source).ParameterBytes;
-        double seconds = stopwatch.Elapsed.TotalSeconds;
+        double seconds = (stopwatch.Elapsed - preparation).TotalSeconds;
+        EvaluationReport? report = null;
+        if (evaluation is not null)
+        {
+            CliLogging.Enter(console.Err, LogLevel.Warning);
+            CliLogging.EnsureEnvironment(LogLevel.Warning);
+            console.Err.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mlnt: quantize: evaluating the original and the result on {Path.GetFileName(evaluation.File)} ({evaluation.Tokens} tokens)"));
+            report = QuantizationEvaluation.Run(input, outFile, evaluation, request.Threads, cancellationToken);
+        }
+
         if (request.Json)
         {
             console.WriteJsonLine(w =>
@@ -208,6 +257,10 @@ internal static class QuantizeCommand
                 w.WriteNumber("parameter_bytes_after", parametersAfter);
                 w.WriteBoolean("verified", request.Verify);
                 w.WriteNumber("seconds", Math.Round(seconds, 3));
+                if (report is not null)
+                {
+                    QuantizationEvaluation.WriteJson(w, report, inputBytes, outputBytes, parametersBefore, parametersAfter);
+                }
             });
         }
         else
@@ -223,6 +276,10 @@ internal static class QuantizeCommand
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  file size:  {inputBytes:N0} -> {outputBytes:N0} bytes ({100.0 * outputBytes / Math.Max(1, inputBytes):F1}%)"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  parameters: {parametersBefore:N0} -> {parametersAfter:N0} bytes"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  time:       {seconds:F2} s{(request.Verify ? ", loads in ONNX Runtime with the original inputs and outputs" : string.Empty)}"));
+            if (report is not null)
+            {
+                QuantizationEvaluation.WriteReport(o, report, inputBytes, outputBytes, parametersBefore, parametersAfter);
+            }
         }
 
         return ExitCodes.Success;
@@ -290,6 +347,48 @@ internal static class QuantizeCommand
         {
             throw new CliException($"--threads: expected a non-negative integer, got {request.Threads}.");
         }
+
+        if (request.Eval is null && (request.EvalMaxTokens is not null || request.EvalWindow is not null || request.EvalRuns is not null))
+        {
+            throw new CliException("--eval-max-tokens, --eval-window and --eval-runs apply with --eval F only.");
+        }
+
+        if (request.EvalMaxTokens is < 2)
+        {
+            throw new CliException($"--eval-max-tokens: expected at least 2, got {request.EvalMaxTokens}.");
+        }
+
+        if (request.EvalWindow is < 1)
+        {
+            throw new CliException($"--eval-window: expected a positive number of tokens, got {request.EvalWindow}.");
+        }
+
+        if (request.EvalRuns is < 1)
+        {
+            throw new CliException($"--eval-runs: expected a positive number, got {request.EvalRuns}.");
+        }
+    }
+
+    /// <summary>Tokenizes the --eval file before quantizing, so that a bad file or tokenizer fails before anything is written.</summary>
+    private static EvaluationData PrepareEvaluation(OnnxModel source, string input, string? inputFolder, Request request, CancellationToken cancellationToken)
+    {
+        ModelConfig? config;
+        try
+        {
+            config = ModelFolder.Open(input).Config;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException($"--model: {ex.Message}", ExitCodes.BadInput, ex);
+        }
+
+        Tokenizer tokenizer = LoadTokenizer(input, inputFolder, "--eval");
+        var settings = new EvaluationSettings(
+            request.Eval!,
+            request.EvalMaxTokens ?? QuantizationEvaluation.DefaultMaxTokens,
+            request.EvalWindow,
+            request.EvalRuns ?? QuantizationEvaluation.DefaultRuns);
+        return QuantizationEvaluation.Prepare(source, tokenizer, config, settings, cancellationToken);
     }
 
     private static T Configure<T>(T options, Request request)
@@ -335,7 +434,7 @@ internal static class QuantizeCommand
             throw new CliException($"--calibration: {file} is empty (it needs at least one non-empty line).");
         }
 
-        Tokenizer tokenizer = LoadTokenizer(input, inputFolder);
+        Tokenizer tokenizer = LoadTokenizer(input, inputFolder, "--calibration");
         var options = Configure(new Int8StaticOptions { PerChannel = request.PerChannel }, request);
         var calibration = new CalibrationOptions
         {
@@ -349,7 +448,7 @@ internal static class QuantizeCommand
     }
 
     /// <summary>The tokenizer next to the model: the --model folder, else the .onnx file's folder or (for onnx/x.onnx) its parent.</summary>
-    private static Tokenizer LoadTokenizer(string input, string? inputFolder)
+    private static Tokenizer LoadTokenizer(string input, string? inputFolder, string option)
     {
         string fileFolder = Path.GetDirectoryName(input)!;
         string?[] candidates = [inputFolder, fileFolder, Path.GetFileName(fileFolder) == "onnx" ? Path.GetDirectoryName(fileFolder) : null];
@@ -368,7 +467,7 @@ internal static class QuantizeCommand
             }
         }
 
-        throw new CliException($"--calibration needs the model's tokenizer: no tokenizer.json or tokenizer.model next to {input}; give --model the model folder.");
+        throw new CliException($"{option} needs the model's tokenizer: no tokenizer.json or tokenizer.model next to {input}; give --model the model folder.");
     }
 
     /// <summary>
@@ -413,10 +512,11 @@ internal static class QuantizeCommand
         }
     }
 
-    private static bool IsKnownInput(string name) =>
+    internal static bool IsKnownInput(string name) =>
         name is "input_ids" or "attention_mask" or "position_ids" or "token_type_ids" || name.StartsWith("past_key_values.", StringComparison.Ordinal) || name.StartsWith("past_", StringComparison.Ordinal);
 
-    private static OrtValue CreateInput(ValueInfoProto input, int[] ids)
+    /// <summary>One input for the token ids: the ids, ones, 0..n-1, zeros, or an empty past_key_values tensor.</summary>
+    internal static OrtValue CreateInput(ValueInfoProto input, int[] ids)
     {
         var elementType = (TensorElementType)(input.Type?.TensorType?.ElemType ?? 0);
         int n = ids.Length;

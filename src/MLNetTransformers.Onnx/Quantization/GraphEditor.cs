@@ -16,6 +16,7 @@ internal sealed class GraphEditor
 
     private readonly HashSet<string> _usedNames = new(StringComparer.Ordinal);
     private Dictionary<string, List<NodeProto>>? _consumers;
+    private Dictionary<string, NodeProto>? _producers;
 
     public GraphEditor(OnnxModel source, CancellationToken cancellationToken)
     {
@@ -87,7 +88,51 @@ internal sealed class GraphEditor
         return _consumers.TryGetValue(tensor, out var found) ? found : [];
     }
 
-    public void InvalidateConsumers() => _consumers = null;
+    public void InvalidateConsumers()
+    {
+        _consumers = null;
+        _producers = null;
+    }
+
+    /// <summary>The node of the main graph that produces <paramref name="tensor"/>, or null (a graph input, an initializer, unknown).</summary>
+    public NodeProto? Producer(string tensor)
+    {
+        if (_producers is null)
+        {
+            _producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+            foreach (NodeProto node in Graph.Node)
+            {
+                foreach (string output in node.Output.Where(o => o.Length > 0))
+                {
+                    _producers[output] = node;
+                }
+            }
+        }
+
+        return _producers.GetValueOrDefault(tensor);
+    }
+
+    /// <summary>
+    /// The rank a main-graph tensor is declared with (graph inputs, outputs and value_info; initializers), or null when nothing
+    /// declares its shape.
+    /// </summary>
+    public int? DeclaredRank(string tensor)
+    {
+        if (Initializers.TryGetValue(tensor, out TensorProto? initializer) && !GraphInputs.Contains(tensor))
+        {
+            return initializer.Dims.Count;
+        }
+
+        foreach (ValueInfoProto value in Graph.Input.Concat(Graph.Output).Concat(Graph.ValueInfo))
+        {
+            if (value.Name == tensor && value.Type?.TensorType?.Shape is { } shape)
+            {
+                return shape.Dim.Count;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>A constant initializer of the main graph (one that is not also a graph input, which a caller could override).</summary>
     public TensorProto? ConstantInitializer(string name) =>
@@ -115,17 +160,41 @@ internal sealed class GraphEditor
     /// <summary>Replaces a node of the main graph (found by reference: messages compare by value) in place.</summary>
     public void Replace(NodeProto node, NodeProto replacement)
     {
+        Graph.Node[IndexOf(node)] = replacement;
+        InvalidateConsumers();
+    }
+
+    private int IndexOf(NodeProto node)
+    {
         for (int i = 0; i < Graph.Node.Count; i++)
         {
             if (ReferenceEquals(Graph.Node[i], node))
             {
-                Graph.Node[i] = replacement;
-                InvalidateConsumers();
-                return;
+                return i;
             }
         }
 
         throw new InvalidOperationException($"Node '{Label(node)}' is not in the graph.");
+    }
+
+    /// <summary>Replaces a node of the main graph (found by reference) with several, in order, at its place.</summary>
+    public void Replace(NodeProto node, IReadOnlyList<NodeProto> replacements)
+    {
+        int index = IndexOf(node);
+        Graph.Node.RemoveAt(index);
+        for (int i = replacements.Count - 1; i >= 0; i--)
+        {
+            Graph.Node.Insert(index, replacements[i]);
+        }
+
+        InvalidateConsumers();
+    }
+
+    /// <summary>Removes a node of the main graph (found by reference).</summary>
+    public void Remove(NodeProto node)
+    {
+        Graph.Node.RemoveAt(IndexOf(node));
+        InvalidateConsumers();
     }
 
     /// <summary>Makes sure the model imports <paramref name="domain"/> at least at <paramref name="version"/>.</summary>
@@ -268,6 +337,16 @@ internal sealed class GraphEditor
     public static AttributeProto IntAttribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
+    public static AttributeProto IntsAttribute(string name, IEnumerable<long> values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static IReadOnlyList<long>? GetInts(NodeProto node, string name) =>
+        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.Ints : null;
+
     public static long? GetInt(NodeProto node, string name) =>
         node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : null;
 
@@ -300,6 +379,8 @@ internal static class TensorData
 
     public static TensorProto Int8(string name, ReadOnlySpan<sbyte> values, params long[] dims) =>
         OnnxTensors.Create(name, TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(values), dims);
+
+    public static TensorProto Int64s(string name, ReadOnlySpan<long> values, params long[] dims) => OnnxTensors.Create(name, values, dims);
 
     public static TensorProto UInt8(string name, ReadOnlySpan<byte> values, params long[] dims) =>
         OnnxTensors.Create(name, TensorProto.Types.DataType.Uint8, values, dims);

@@ -2,8 +2,12 @@ using MLNetTransformers.Onnx.Protos;
 
 namespace MLNetTransformers.Onnx.Quantization;
 
-/// <summary>A MatMul/Gemm computing A × W (+ bias) with a constant float32 weight, in MatMul orientation W: [K, N].</summary>
-internal sealed record MatMulCandidate(NodeProto Node, TensorProto Weight, int K, int N, bool WeightTransposed, float Alpha, float[]? Bias)
+/// <summary>
+/// A MatMul/Gemm computing A × W (+ bias) with a constant float32 weight, in MatMul orientation W: [K, N]. <see cref="Weight"/>
+/// is the stored initializer ([N, K] when <see cref="WeightTransposed"/>); <see cref="Transpose"/> is the <c>Transpose</c> node
+/// it is read through, when the node's input is <c>Transpose(initializer)</c> (a tied output projection, <c>MatMul(x, Transpose(wte))</c>).
+/// </summary>
+internal sealed record MatMulCandidate(NodeProto Node, TensorProto Weight, int K, int N, bool WeightTransposed, float Alpha, float[]? Bias, NodeProto? Transpose = null)
 {
     /// <summary>The weight as a row-major [K, N] matrix with Gemm's alpha folded in.</summary>
     public float[] ReadWeight()
@@ -25,7 +29,15 @@ internal sealed record MatMulCandidate(NodeProto Node, TensorProto Weight, int K
 /// <summary>Finds the MatMul/Gemm nodes a weight quantization can rewrite, and says why the others cannot be.</summary>
 internal static class MatMulCandidates
 {
-    public static (List<MatMulCandidate> Candidates, List<SkippedNode> Skipped) Find(GraphEditor graph, WeightQuantizationOptions options, bool gemmNeedsUntransposedA = true)
+    /// <summary>Finds the candidates.</summary>
+    /// <param name="graph">The graph.</param>
+    /// <param name="options">Selection and operator types.</param>
+    /// <param name="gemmNeedsUntransposedA">Gemm with transA=1 is not a candidate.</param>
+    /// <param name="followTranspose">
+    /// A weight input produced by a 2-D <c>Transpose</c> of a constant initializer counts as constant (the initializer, transposed).
+    /// </param>
+    /// <param name="handledElsewhere">Nodes the caller quantizes itself: neither candidates nor errors here.</param>
+    public static (List<MatMulCandidate> Candidates, List<SkippedNode> Skipped) Find(GraphEditor graph, WeightQuantizationOptions options, bool gemmNeedsUntransposedA = true, bool followTranspose = false, Func<NodeProto, bool>? handledElsewhere = null)
     {
         NodeSelection selection = options.Selection;
         var candidates = new List<MatMulCandidate>();
@@ -34,7 +46,7 @@ internal static class MatMulCandidates
         {
             if (!GraphEditor.IsDefaultDomain(node) || node.OpType is not ("MatMul" or "Gemm"))
             {
-                if (selection.IsExplicitlyIncluded(node))
+                if (selection.IsExplicitlyIncluded(node) && handledElsewhere?.Invoke(node) != true)
                 {
                     throw Unsupported(node, options, $"its operator {GraphEditor.QualifiedOp(node)} is not one {QuantizationModes.Name(options.Mode)} quantizes (MatMul, Gemm)");
                 }
@@ -66,7 +78,7 @@ internal static class MatMulCandidates
                 continue;
             }
 
-            (MatMulCandidate? candidate, string? reason) = Inspect(graph, node, gemmNeedsUntransposedA);
+            (MatMulCandidate? candidate, string? reason) = Inspect(graph, node, gemmNeedsUntransposedA, followTranspose);
             if (candidate is not null)
             {
                 candidates.Add(candidate);
@@ -87,7 +99,7 @@ internal static class MatMulCandidates
     private static UnsupportedModelException Unsupported(NodeProto node, QuantizationOptions options, string reason) =>
         new(GraphEditor.Label(node), GraphEditor.QualifiedOp(node), $"Node '{GraphEditor.Label(node)}' ({GraphEditor.QualifiedOp(node)}) cannot be quantized to {QuantizationModes.Name(options.Mode)}: {reason}.");
 
-    private static (MatMulCandidate?, string?) Inspect(GraphEditor graph, NodeProto node, bool gemmNeedsUntransposedA)
+    private static (MatMulCandidate?, string?) Inspect(GraphEditor graph, NodeProto node, bool gemmNeedsUntransposedA, bool followTranspose)
     {
         if (node.Input.Count < 2 || node.Output.Count < 1)
         {
@@ -95,6 +107,12 @@ internal static class MatMulCandidates
         }
 
         TensorProto? weight = graph.ConstantInitializer(node.Input[1]);
+        NodeProto? transpose = null;
+        if (weight is null && followTranspose && TransposedInitializer(graph, node.Input[1]) is { } source)
+        {
+            (weight, transpose) = source;
+        }
+
         if (weight is null)
         {
             return (null, graph.Initializers.ContainsKey(node.Input[1])
@@ -113,9 +131,12 @@ internal static class MatMulCandidates
         }
 
         int rows = (int)weight.Dims[0], cols = (int)weight.Dims[1];
+        bool viaTranspose = transpose is not null;
         if (node.OpType == "MatMul")
         {
-            return (new MatMulCandidate(node, weight, rows, cols, false, 1f, null), null);
+            return viaTranspose
+                ? (new MatMulCandidate(node, weight, cols, rows, true, 1f, null, transpose), null)
+                : (new MatMulCandidate(node, weight, rows, cols, false, 1f, null), null);
         }
 
         if (gemmNeedsUntransposedA && GraphEditor.GetInt(node, "transA") is 1)
@@ -123,7 +144,7 @@ internal static class MatMulCandidates
             return (null, "Gemm with transA=1 is not supported");
         }
 
-        bool transB = GraphEditor.GetInt(node, "transB") is 1;
+        bool transB = (GraphEditor.GetInt(node, "transB") is 1) != viaTranspose;
         int k = transB ? cols : rows, n = transB ? rows : cols;
         float alpha = GraphEditor.GetFloat(node, "alpha") ?? 1f, beta = GraphEditor.GetFloat(node, "beta") ?? 1f;
         float[]? bias = null;
@@ -146,6 +167,23 @@ internal static class MatMulCandidates
             }
         }
 
-        return (new MatMulCandidate(node, weight, k, n, transB, alpha, bias), null);
+        return (new MatMulCandidate(node, weight, k, n, transB, alpha, bias, transpose), null);
+    }
+
+    /// <summary>
+    /// The constant initializer behind <paramref name="tensor"/> when a main-graph <c>Transpose</c> with perm [1, 0] (or none:
+    /// reversed axes) produces it from one, and that Transpose node.
+    /// </summary>
+    private static (TensorProto Weight, NodeProto Transpose)? TransposedInitializer(GraphEditor graph, string tensor)
+    {
+        if (graph.Producer(tensor) is not { OpType: "Transpose" } transpose || !GraphEditor.IsDefaultDomain(transpose) || transpose.Input.Count < 1)
+        {
+            return null;
+        }
+
+        TensorProto? source = graph.ConstantInitializer(transpose.Input[0]);
+        IReadOnlyList<long>? perm = GraphEditor.GetInts(transpose, "perm");
+        bool swaps = perm is null || perm.Count == 0 || (perm.Count == 2 && perm[0] == 1 && perm[1] == 0);
+        return source is { Dims.Count: 2 } && swaps ? (source, transpose) : null;
     }
 }

@@ -5,7 +5,7 @@ using MLNetTransformers.OnnxRuntime;
 namespace MLNetTransformers.Onnx.Quantization;
 
 /// <summary>
-/// Quantizes ONNX models: dynamic int8 (<c>DynamicQuantizeMatMul</c>), 4-bit weight-only (<c>MatMulNBits</c>), float16, and
+/// Quantizes ONNX models: dynamic int8 (<c>DynamicQuantizeMatMul</c>, and int8 embedding tables), 4-bit weight-only (<c>MatMulNBits</c>), float16, and
 /// static int8 in QDQ format with activation ranges calibrated on any sequence of input feeds. Every method returns a new
 /// model and leaves the source as it is; the graph's inputs and outputs keep their names and types.
 /// </summary>
@@ -36,9 +36,13 @@ public static class OnnxQuantizer
         _ => throw new ArgumentException($"Unknown options type {options.GetType().Name}.", nameof(options)),
     };
 
-    /// <summary>Dynamic int8: MatMul/Gemm weights to symmetric int8, activations quantized at run time (<c>com.microsoft.DynamicQuantizeMatMul</c>).</summary>
+    /// <summary>
+    /// Dynamic int8: MatMul/Gemm weights to symmetric int8, activations quantized at run time
+    /// (<c>com.microsoft.DynamicQuantizeMatMul</c>), including a tied output projection <c>MatMul(x, Transpose(wte))</c>; embedding
+    /// tables to int8 with per-row scales, a tied table stored once for both (see <see cref="Int8DynamicOptions.QuantizeEmbeddings"/>).
+    /// </summary>
     /// <param name="model">The float32 model.</param>
-    /// <param name="options">Options (default: per tensor, MatMul and Gemm, every eligible node).</param>
+    /// <param name="options">Options (default: per tensor, MatMul and Gemm, embedding tables, every eligible node).</param>
     /// <param name="cancellationToken">Stops the work between nodes.</param>
     /// <returns>The quantized model and a report.</returns>
     public static QuantizationResult QuantizeDynamicInt8(OnnxModel model, Int8DynamicOptions? options = null, CancellationToken cancellationToken = default)

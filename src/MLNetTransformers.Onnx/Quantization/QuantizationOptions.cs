@@ -5,7 +5,10 @@ namespace MLNetTransformers.Onnx.Quantization;
 /// <summary>The quantization modes.</summary>
 public enum QuantizationMode
 {
-    /// <summary>MatMul/Gemm weights to int8, activations quantized at run time (<c>com.microsoft.DynamicQuantizeMatMul</c>).</summary>
+    /// <summary>
+    /// MatMul/Gemm weights to int8, activations quantized at run time (<c>com.microsoft.DynamicQuantizeMatMul</c>); embedding
+    /// tables to int8 with a scale per row (see <see cref="Int8DynamicOptions.QuantizeEmbeddings"/>).
+    /// </summary>
     Int8Dynamic,
 
     /// <summary>QDQ format: <c>QuantizeLinear</c>/<c>DequantizeLinear</c> around MatMul/Gemm inputs with calibrated activation ranges.</summary>
@@ -80,6 +83,27 @@ public sealed class Int8DynamicOptions : WeightQuantizationOptions
     /// intermediate sums. Default false (full [-127, 127]).
     /// </summary>
     public bool ReduceRange { get; set; }
+
+    /// <summary>
+    /// Quantizes embedding tables too: a <c>Gather</c> of rows (axis 0) of a constant float32 [rows, columns] initializer
+    /// (token and position embeddings) reads an int8 table with one symmetric scale per row instead, and only the rows it
+    /// gathers are converted back (<c>Gather</c> → <c>Cast</c> → <c>Mul</c> by the gathered scales, standard operators). A
+    /// table that a quantized MatMul/Gemm also reads transposed — a tied output projection, <c>MatMul(x, Transpose(wte))</c> —
+    /// is stored once, as the int8 [columns, rows] weight of the projection's <c>DynamicQuantizeMatMul</c> with one scale per
+    /// row of the table (whatever <see cref="PerChannel"/> says), and the embedding gathers its columns. A table is only
+    /// quantized when no float32 reader of it remains (otherwise the int8 copy would add bytes): keeping the output projection
+    /// float (<see cref="WeightQuantizationOptions.KeepOutputProjection"/>, or excluding it by name) keeps a tied embedding
+    /// float as well. <see cref="QuantizationOptions.ExcludeNodes"/> and <see cref="QuantizationOptions.IncludeNodes"/>
+    /// apply to the Gather nodes by name. Default true.
+    /// </summary>
+    public bool QuantizeEmbeddings { get; set; } = true;
+
+    /// <summary>
+    /// The smallest table (in values, rows × columns) that <see cref="QuantizeEmbeddings"/> quantizes on its own; smaller
+    /// ones stay float32, where the bytes saved are not worth three more nodes per lookup. A table shared with a quantized
+    /// output projection is quantized whatever its size. Default 65,536 (a 256 KB float32 table).
+    /// </summary>
+    public long MinimumEmbeddingElements { get; set; } = 65_536;
 }
 
 /// <summary>Options for <see cref="QuantizationMode.Int4"/>.</summary>

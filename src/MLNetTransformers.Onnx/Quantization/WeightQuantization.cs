@@ -70,6 +70,40 @@ internal static class WeightQuantization
     }
 
     /// <summary>
+    /// Symmetric int8 with one scale per row of a row-major [rows, cols] table (an embedding: a row is what a Gather reads):
+    /// scale = max|row| / qmax (1 for an all-zero row), q = clamp(round(w / scale), -qmax, qmax). Scales has one value per row.
+    /// </summary>
+    public static Int8Weight QuantizeInt8Rows(ReadOnlySpan<float> table, int rows, int cols, int qmax, CancellationToken cancellationToken = default)
+    {
+        var values = new sbyte[(long)rows * cols];
+        var scales = new float[rows];
+        for (int row = 0; row < rows; row++)
+        {
+            if ((row & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            ReadOnlySpan<float> r = table.Slice(row * cols, cols);
+            float max = 0;
+            foreach (float v in r)
+            {
+                max = MathF.Max(max, MathF.Abs(v));
+            }
+
+            float scale = max > 0 ? max / qmax : 1f;
+            scales[row] = scale;
+            Span<sbyte> q = values.AsSpan(row * cols, cols);
+            for (int col = 0; col < cols; col++)
+            {
+                q[col] = (sbyte)Math.Clamp(MathF.Round(r[col] / scale), -qmax, qmax);
+            }
+        }
+
+        return new Int8Weight(values, scales);
+    }
+
+    /// <summary>
     /// 4-bit blocks along K for each output column: symmetric blocks use scale = m / -8 where m is the value of largest magnitude
     /// (keeping its sign, so it lands exactly on level 0) and q = clamp(round(w / scale) + 8, 0, 15); asymmetric blocks use
     /// scale = (max - min) / 15 over the block's range widened to include 0, zero point zp = clamp(round(-min / scale), 0, 15),
