@@ -25,6 +25,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly NodeMetadata[] _inputs;
     private readonly NodeMetadata[] _outputs;
     private readonly string[] _outputNameList;
+    private readonly string[] _inputNameList;
 
     /// <summary>Loads a model from a file.</summary>
     /// <param name="modelPath">The <c>.onnx</c> file (external data files are read from its folder).</param>
@@ -54,6 +55,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _handle.Attach(_inputNames);
         _handle.Attach(_outputNames);
         (_inputIndex, _outputIndex, _outputNameList) = Index(_inputs, _outputs);
+        _inputNameList = _inputs.Select(i => i.Name).ToArray();
     }
 
     /// <summary>Loads a model from its bytes (a model with external data must be loaded from a file instead).</summary>
@@ -77,6 +79,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _handle.Attach(_inputNames);
         _handle.Attach(_outputNames);
         (_inputIndex, _outputIndex, _outputNameList) = Index(_inputs, _outputs);
+        _inputNameList = _inputs.Select(i => i.Name).ToArray();
     }
 
     /// <summary>The model file's full path, or <see langword="null"/> for a model loaded from bytes.</summary>
@@ -89,7 +92,7 @@ public sealed unsafe class InferenceSession : IDisposable
     public IReadOnlyList<NodeMetadata> OutputMetadata => _outputs;
 
     /// <summary>The input names, in graph order.</summary>
-    public IReadOnlyList<string> InputNames => _inputs.Select(i => i.Name).ToArray();
+    public IReadOnlyList<string> InputNames => _inputNameList;
 
     /// <summary>The output names, in graph order.</summary>
     public IReadOnlyList<string> OutputNames => _outputNameList;

@@ -561,6 +561,4 @@ internal static class TokenizerJsonReader
             ChatTemplates = named,
         };
     }
-
-    internal static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 }
