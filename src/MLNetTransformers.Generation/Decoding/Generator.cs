@@ -1,0 +1,478 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using MLNetTransformers.Generation.Logits;
+using MLNetTransformers.Generation.Text;
+using MLNetTransformers.OnnxRuntime;
+using MLNetTransformers.Tokenizers;
+
+namespace MLNetTransformers.Generation.Decoding;
+
+/// <summary>
+/// Greedy and sampling text generation for one sequence with a causal decoder in the Optimum layout (see
+/// <see cref="DecoderSignature"/>): a single graph with <c>past_key_values.*</c> inputs that accepts an empty past, a merged
+/// decoder with <c>use_cache_branch</c>, or a graph without past (the whole sequence is recomputed every step).
+/// </summary>
+/// <remarks>
+/// <para>The KV cache stays in ONNX Runtime's memory: each step's <c>present.*</c> outputs are taken from the run's outputs
+/// (<see cref="SessionOutputs.Take(string)"/>) and fed as the next step's <c>past_key_values.*</c> without a managed copy. Only the
+/// last position's logits are read, into a buffer reused for every step; then the logits processors
+/// (<see cref="LogitsProcessorList.Create"/>, Hugging Face's order) are applied and the token is chosen by
+/// <see cref="TokenSelection.ArgMax"/> or, when sampling, <see cref="TokenSelection.Sample"/> with a seeded
+/// <see cref="Xoshiro256StarStar"/>.</para>
+/// <para>Not supported here: batches of prompts, beam search, decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
+/// <para>Generations may run concurrently on one instance: each has its own state.</para>
+/// </remarks>
+public sealed class Generator : IDisposable
+{
+    private const int FallbackMaxNewTokens = 20;
+
+    private readonly InferenceSession _session;
+    private readonly bool _ownsSession;
+    private readonly string[] _outputNames;
+    private readonly int? _configMaxNewTokens;
+    private readonly int? _configMaxLength;
+
+    /// <summary>Loads a model folder: its default ONNX file (<see cref="ModelFolder.ModelFile"/>), its tokenizer when it has one,
+    /// and its generation defaults.</summary>
+    /// <param name="model">The model folder.</param>
+    /// <param name="options">Session options (execution providers, threads); <see langword="null"/> for the defaults.</param>
+    /// <exception cref="InvalidDataException">The model is not a decoder of a supported layout, or a file is malformed.</exception>
+    public Generator(ModelFolder model, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        _session = new InferenceSession(model.ModelFile, options);
+        _ownsSession = true;
+        try
+        {
+            Signature = DecoderSignature.FromSession(_session, model.Config);
+            if (Signature.PastInputs.Any(p => p.PresentName is null))
+            {
+                string missing = string.Join(", ", Signature.PastInputs.Where(p => p.PresentName is null).Select(p => p.Name));
+                throw new InvalidDataException($"{model.ModelFile}: the past inputs {missing} have no matching present.* outputs.");
+            }
+
+            Tokenizer = model.HasTokenizer ? model.LoadTokenizer() : null;
+            (IReadOnlyList<int>? eos, _configMaxNewTokens, _configMaxLength) = ReadGenerationConfig(model.Directory);
+            DefaultEosTokenIds = eos is { Count: > 0 } ? eos
+                : model.Config?.EosTokenIds is { Count: > 0 } configEos ? configEos
+                : Tokenizer?.EosTokenId is { } tokenizerEos ? [tokenizerEos]
+                : [];
+            ContextLength = model.Config?.MaxPositionEmbeddings;
+            _outputNames = [DecoderSignature.LogitsName, .. Signature.PastInputs.Select(p => p.PresentName!)];
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model folder.</summary>
+    public ModelFolder Model { get; }
+
+    /// <summary>The decoder's inputs and outputs.</summary>
+    public DecoderSignature Signature { get; }
+
+    /// <summary>The tokenizer, or <see langword="null"/> when the folder has none (then only ids can be generated, without text).</summary>
+    public Tokenizer? Tokenizer { get; }
+
+    /// <summary>The end-of-sequence ids used when the options give none: <c>generation_config.json</c>, else <c>config.json</c>,
+    /// else the tokenizer's.</summary>
+    public IReadOnlyList<int> DefaultEosTokenIds { get; }
+
+    /// <summary>The model's context length (<c>max_position_embeddings</c>), or <see langword="null"/> when unknown.</summary>
+    public int? ContextLength { get; }
+
+    /// <summary>The ONNX Runtime session.</summary>
+    public InferenceSession Session => _session;
+
+    /// <summary>Encodes a prompt with the model's tokenizer (special tokens added, e.g. Llama's BOS).</summary>
+    /// <param name="prompt">The prompt text.</param>
+    /// <returns>The ids.</returns>
+    /// <exception cref="InvalidOperationException">The model has no tokenizer.</exception>
+    public int[] Encode(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        Tokenizer tokenizer = Tokenizer ?? throw new InvalidOperationException($"{Model.Directory} has no tokenizer (tokenizer.json or tokenizer.model); pass token ids.");
+        return [.. tokenizer.Encode(prompt).Ids];
+    }
+
+    /// <summary>Generates a continuation of a text prompt (encoded with <see cref="Encode"/>).</summary>
+    /// <param name="prompt">The prompt.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public GenerationResult Generate(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        Generate(Encode(prompt), options, cancellationToken);
+
+    /// <summary>Generates a continuation of a tokenized prompt.</summary>
+    /// <param name="promptIds">The prompt's ids (empty: the BOS id alone, when the model has one).</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="ArgumentException">An empty prompt without a BOS id, an id outside the vocabulary, a prompt that fills the
+    /// context, or stop strings without a tokenizer.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public GenerationResult Generate(IReadOnlyList<int> promptIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using GenerationRun run = Start(promptIds, options);
+        while (run.Step(cancellationToken) is not null)
+        {
+        }
+
+        return run.Result!;
+    }
+
+    /// <summary>Streams a continuation of a text prompt (encoded with <see cref="Encode"/>).</summary>
+    /// <param name="prompt">The prompt.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step.</param>
+    /// <returns>One update per generated token, then a final update with the result.</returns>
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        GenerateAsync(Encode(prompt), options, cancellationToken);
+
+    /// <summary>Streams a continuation of a tokenized prompt. Each decoding step runs on the thread pool.</summary>
+    /// <param name="promptIds">The prompt's ids.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step (<see cref="OperationCanceledException"/>).</param>
+    /// <returns>One update per generated token, then a final update with the result.</returns>
+    /// <exception cref="ArgumentException">As <see cref="Generate(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>,
+    /// thrown at the call.</exception>
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> promptIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        GenerationRun run = Start(promptIds, options);
+        return Stream(run, cancellationToken);
+    }
+
+    /// <summary>Disposes the session.</summary>
+    public void Dispose()
+    {
+        if (_ownsSession)
+        {
+            _session.Dispose();
+        }
+    }
+
+    private static async IAsyncEnumerable<GenerationUpdate> Stream(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using (run)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                GenerationUpdate? update = await Task.Run(() => run.Step(cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (update is null)
+                {
+                    yield break;
+                }
+
+                yield return update;
+            }
+        }
+    }
+
+    private GenerationRun Start(IReadOnlyList<int> promptIds, GenerationOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        options ??= new GenerationOptions();
+        int[] prompt = [.. promptIds];
+        if (prompt.Length == 0)
+        {
+            int bos = Model.Config?.BosTokenId ?? Tokenizer?.BosTokenId
+                ?? throw new ArgumentException("The prompt is empty and the model has no BOS token to start from.", nameof(promptIds));
+            prompt = [bos];
+        }
+
+        int vocabulary = Signature.VocabularySize > 0 ? (int)Signature.VocabularySize : Model.Config?.VocabSize ?? int.MaxValue;
+        foreach (int id in prompt)
+        {
+            if ((uint)id >= (uint)vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(promptIds), id, $"Token id {id} is outside the vocabulary of {vocabulary}.");
+            }
+        }
+
+        if (options.StopStrings is { Count: > 0 } && Tokenizer is null)
+        {
+            throw new ArgumentException("Stop strings need a tokenizer to decode the text; the model folder has none.", nameof(options));
+        }
+
+        int maxNew = options.MaxNewTokens ?? _configMaxNewTokens
+            ?? (_configMaxLength is { } maxLength && maxLength > prompt.Length ? maxLength - prompt.Length : FallbackMaxNewTokens);
+        if (ContextLength is { } context)
+        {
+            if (prompt.Length >= context)
+            {
+                throw new ArgumentException($"The prompt has {prompt.Length} tokens; the model's context is {context}, which leaves no room to generate.", nameof(promptIds));
+            }
+
+            maxNew = Math.Min(maxNew, context - prompt.Length);
+        }
+
+        IReadOnlyList<int> eos = options.EosTokenIds ?? DefaultEosTokenIds;
+        LogitsProcessorList processors = LogitsProcessorList.Create(options.ToLogitsProcessorSettings(eos));
+        GenerationTextStreamer? streamer = Tokenizer is null ? null
+            : GenerationTextStreamer.Create(Tokenizer, options.StopStrings, prompt, options.SkipSpecialTokens);
+        return new GenerationRun(this, prompt, maxNew, eos, processors, options, streamer);
+    }
+
+    private static (IReadOnlyList<int>? Eos, int? MaxNewTokens, int? MaxLength) ReadGenerationConfig(string directory)
+    {
+        string path = Path.Combine(directory, "generation_config.json");
+        if (!File.Exists(path))
+        {
+            return (null, null, null);
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(File.ReadAllText(path));
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{path}: expected a JSON object.");
+            }
+
+            IReadOnlyList<int>? eos = null;
+            if (root.TryGetProperty("eos_token_id", out JsonElement e))
+            {
+                eos = e.ValueKind switch
+                {
+                    JsonValueKind.Number when e.TryGetInt32(out int id) => [id],
+                    JsonValueKind.Array => e.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out _)).Select(x => x.GetInt32()).ToArray(),
+                    _ => null,
+                };
+            }
+
+            return (eos, Int(root, "max_new_tokens"), Int(root, "max_length"));
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
+        }
+
+        static int? Int(JsonElement root, string name) =>
+            root.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) && number > 0 ? number : null;
+    }
+
+    /// <summary>The state of one generation: the token history, the KV cache (ONNX Runtime values) and the text streamer.</summary>
+    private sealed class GenerationRun : IDisposable
+    {
+        private readonly Generator _owner;
+        private readonly int[] _history;
+        private readonly int _promptLength;
+        private readonly int _maxNew;
+        private readonly HashSet<int> _eos;
+        private readonly LogitsProcessorList _processors;
+        private readonly bool _sampling;
+        private readonly Xoshiro256StarStar? _random;
+        private readonly GenerationTextStreamer? _streamer;
+        private readonly Dictionary<string, OrtValue> _feeds = new(StringComparer.Ordinal);
+        private readonly long[] _ones;
+        private readonly long[] _stepIds = new long[1];
+        private readonly long[] _stepPosition = new long[1];
+        private readonly long[] _stepTokenType = new long[1];
+        private readonly bool[] _useCacheBranch = [true];
+        private float[] _logits = [];
+        private int _length;
+        private bool _pastFilled;
+        private bool _finishing;
+
+        public GenerationRun(Generator owner, int[] prompt, int maxNew, IReadOnlyList<int> eos, LogitsProcessorList processors, GenerationOptions options, GenerationTextStreamer? streamer)
+        {
+            _owner = owner;
+            _promptLength = prompt.Length;
+            _maxNew = maxNew;
+            _history = new int[prompt.Length + maxNew];
+            prompt.CopyTo(_history, 0);
+            _length = prompt.Length;
+            _eos = [.. eos];
+            _processors = processors;
+            _sampling = options.DoSample && options.Temperature > 0f;
+            _random = _sampling ? new Xoshiro256StarStar(options.Seed ?? (ulong)Random.Shared.NextInt64()) : null;
+            _streamer = streamer;
+            _ones = new long[_history.Length];
+            Array.Fill(_ones, 1L);
+        }
+
+        public GenerationResult? Result { get; private set; }
+
+        /// <summary>Runs one decoding step; returns the token's update, the final update, or null once the result was given.</summary>
+        public GenerationUpdate? Step(CancellationToken cancellationToken)
+        {
+            if (Result is not null)
+            {
+                return null;
+            }
+
+            if (_finishing)
+            {
+                return Finish(FinishReason.Length, null);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            RunModel(cancellationToken);
+            Span<float> logits = _logits;
+            ReadOnlySpan<int> history = _history.AsSpan(0, _length);
+            _processors.Process(logits, history, _promptLength);
+            int token = _sampling ? TokenSelection.Sample(logits, _random!) : TokenSelection.ArgMax(logits);
+            _history[_length++] = token;
+            TextChunk chunk = _streamer?.Append(token) ?? new TextChunk(string.Empty);
+            if (chunk.IsStop)
+            {
+                return new GenerationUpdate(token, chunk.Text, Complete(FinishReason.Stop, chunk.StopString));
+            }
+
+            if (_eos.Contains(token))
+            {
+                return Finish(FinishReason.Eos, chunk.Text, token);
+            }
+
+            if (_length - _promptLength >= _maxNew)
+            {
+                _finishing = true;
+            }
+
+            return new GenerationUpdate(token, chunk.Text);
+        }
+
+        public void Dispose()
+        {
+            foreach (OrtValue value in _feeds.Values)
+            {
+                value.Dispose();
+            }
+
+            _feeds.Clear();
+        }
+
+        private GenerationUpdate Finish(FinishReason reason, string? prefix, int token = -1)
+        {
+            TextChunk last = _streamer?.Complete() ?? new TextChunk(string.Empty);
+            string text = prefix is null ? last.Text : prefix + last.Text;
+            if (token >= 0)
+            {
+                return new GenerationUpdate(token, text, Complete(last.IsStop ? FinishReason.Stop : reason, last.StopString));
+            }
+
+            return new GenerationUpdate(-1, text, Complete(last.IsStop ? FinishReason.Stop : reason, last.StopString));
+        }
+
+        private GenerationResult Complete(FinishReason reason, string? stopString)
+        {
+            Dispose();
+            Result = new GenerationResult(
+                _history[.._promptLength],
+                _history[_promptLength.._length],
+                _streamer?.Text ?? string.Empty,
+                reason,
+                stopString);
+            return Result;
+        }
+
+        private void RunModel(CancellationToken cancellationToken)
+        {
+            DecoderSignature signature = _owner.Signature;
+            if (!_pastFilled || signature.PastInputs.Count == 0)
+            {
+                // Prefill (or, without a past, the whole sequence every step).
+                long[] ids = new long[_length];
+                for (int i = 0; i < _length; i++)
+                {
+                    ids[i] = _history[i];
+                }
+
+                using DecoderInputs inputs = DecoderInputs.CreateWithEmptyPast(signature, ids);
+                using SessionOutputs outputs = _owner._session.Run(inputs.Feeds, _owner._outputNames, null, cancellationToken);
+                Consume(outputs);
+                _pastFilled = true;
+                return;
+            }
+
+            // Decode one token: feed it with the cache of everything before it.
+            int past = _length - 1;
+            _stepIds[0] = _history[past];
+            _stepPosition[0] = past;
+            var stepValues = new List<OrtValue>(4);
+            try
+            {
+                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(_stepIds, [1, 1]));
+                if (signature.HasAttentionMask)
+                {
+                    stepValues.Add(_feeds[DecoderSignature.AttentionMaskName] = OrtValue.CreateTensor(_ones.AsMemory(0, _length), [1, _length]));
+                }
+
+                if (signature.HasPositionIds)
+                {
+                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(_stepPosition, [1, 1]));
+                }
+
+                if (signature.HasTokenTypeIds)
+                {
+                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(_stepTokenType, [1, 1]));
+                }
+
+                if (signature.HasUseCacheBranch)
+                {
+                    stepValues.Add(_feeds[DecoderSignature.UseCacheBranchName] = OrtValue.CreateTensor(_useCacheBranch, [1]));
+                }
+
+                using SessionOutputs outputs = _owner._session.Run(_feeds, _owner._outputNames, null, cancellationToken);
+                Consume(outputs);
+            }
+            finally
+            {
+                foreach (OrtValue value in stepValues)
+                {
+                    value.Dispose();
+                }
+
+                _feeds.Remove(DecoderSignature.InputIdsName);
+                _feeds.Remove(DecoderSignature.AttentionMaskName);
+                _feeds.Remove(DecoderSignature.PositionIdsName);
+                _feeds.Remove(DecoderSignature.TokenTypeIdsName);
+                _feeds.Remove(DecoderSignature.UseCacheBranchName);
+            }
+        }
+
+        /// <summary>Reads the last position's logits into the reused buffer and keeps the presents as the next past.</summary>
+        private void Consume(SessionOutputs outputs)
+        {
+            OrtValue logits = outputs[DecoderSignature.LogitsName];
+            IReadOnlyList<long> shape = logits.TensorInfo.Shape;
+            int sequence = checked((int)shape[1]);
+            int vocabulary = checked((int)shape[2]);
+            if (_logits.Length != vocabulary)
+            {
+                _logits = new float[vocabulary];
+            }
+
+            int offset = (sequence - 1) * vocabulary;
+            if (logits.ElementType == TensorElementType.Float16)
+            {
+                ReadOnlySpan<Half> last = logits.GetTensorReadOnlySpan<Half>().Slice(offset, vocabulary);
+                for (int i = 0; i < last.Length; i++)
+                {
+                    _logits[i] = (float)last[i];
+                }
+            }
+            else
+            {
+                logits.GetTensorReadOnlySpan<float>().Slice(offset, vocabulary).CopyTo(_logits);
+            }
+
+            foreach (PastKeyValueInput past in _owner.Signature.PastInputs)
+            {
+                OrtValue present = outputs.Take(past.PresentName!);
+                if (_feeds.Remove(past.Name, out OrtValue? previous))
+                {
+                    previous.Dispose();
+                }
+
+                _feeds[past.Name] = present;
+            }
+        }
+    }
+}
