@@ -34,6 +34,7 @@ internal static class CliApp
         var console = new CliConsole(stdout, stderr);
         var root = new RootCommand("mlnt: run Hugging Face-style transformer models exported to ONNX.")
         {
+            GenerateCommand.Create(console),
             InspectCommand.Create(console),
             TokenizeCommands.CreateTokenize(console),
             TokenizeCommands.CreateDetokenize(console),

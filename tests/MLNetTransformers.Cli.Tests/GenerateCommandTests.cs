@@ -1,0 +1,85 @@
+using System.Text.Json;
+
+namespace MLNetTransformers.Cli.Tests;
+
+/// <summary><c>mlnt generate</c> on the default model against its PyTorch reference.</summary>
+[TestClass]
+public sealed class GenerateCommandTests
+{
+    private static readonly string TinyLlama = Path.Combine(AppContext.BaseDirectory, "models", "tiny-llama");
+
+    [TestMethod]
+    public async Task GreedyJsonMatchesTheReferenceContinuation()
+    {
+        string reference = File.ReadLines(Path.Combine(RepositoryRoot(), "models", "tiny-llama", "reference", "greedy.jsonl")).First();
+        using var expected = JsonDocument.Parse(reference);
+        var (code, stdout, stderr) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "--prompt", expected.RootElement.GetProperty("prompt").GetString()!, "--json", "--threads", "1");
+        Assert.AreEqual(0, code, stderr);
+        using var result = JsonDocument.Parse(stdout);
+        CollectionAssert.AreEqual(
+            expected.RootElement.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+            result.RootElement.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        CollectionAssert.AreEqual(
+            expected.RootElement.GetProperty("new_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+            result.RootElement.GetProperty("new_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        Assert.AreEqual("eos", result.RootElement.GetProperty("finish_reason").GetString());
+        Assert.AreEqual(" " + expected.RootElement.GetProperty("text").GetString(), result.RootElement.GetProperty("text").GetString());
+    }
+
+    [TestMethod]
+    public async Task StreamsTextToStdoutAndStopsOnAStopString()
+    {
+        var (code, stdout, stderr) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "POLITICS, n.", "--stop", "unexpected", "--threads", "1");
+        Assert.AreEqual(0, code, stderr);
+        Assert.AreEqual(" A person who is a fashionable and \n", stdout);
+        StringAssert.Contains(stderr, "finish reason stop");
+    }
+
+    [TestMethod]
+    public async Task SeededSamplingIsRepeatableAndLengthLimited()
+    {
+        string[] args = ["generate", "--model", TinyLlama, "CAT, n.", "--temperature", "0.9", "--seed", "42", "--max-new-tokens", "12", "--json", "--threads", "1"];
+        var (first, out1, _) = await InspectCommandTests.Mlnt(args);
+        var (second, out2, _) = await InspectCommandTests.Mlnt(args);
+        Assert.AreEqual(0, first);
+        Assert.AreEqual(0, second);
+        Assert.AreEqual(out1, out2, "the same seed gives the same output");
+        using var result = JsonDocument.Parse(out1);
+        int generated = result.RootElement.GetProperty("new_ids").GetArrayLength();
+        Assert.IsTrue(generated <= 12);
+        if (generated == 12)
+        {
+            Assert.AreEqual("length", result.RootElement.GetProperty("finish_reason").GetString());
+        }
+    }
+
+    [TestMethod]
+    public async Task BadOptionsAreExitTwoNamingTheOption()
+    {
+        var (topP, _, err1) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--top-p", "1.5");
+        Assert.AreEqual(2, topP);
+        StringAssert.Contains(err1, "--top-p: top_p must be in (0, 1]");
+        var (temperature, _, err2) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--temperature", "-1");
+        Assert.AreEqual(2, temperature);
+        StringAssert.Contains(err2, "--temperature");
+        var (beams, _, err3) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--num-beams", "4");
+        Assert.AreEqual(2, beams);
+        StringAssert.Contains(err3, "beam search is not available yet");
+        var (missing, _, err4) = await InspectCommandTests.Mlnt("generate", "--model", "/no/such/model", "x");
+        Assert.AreEqual(2, missing);
+        StringAssert.Contains(err4, "/no/such/model");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "MLNetTransformers.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found");
+    }
+}
