@@ -70,6 +70,26 @@ public sealed class GenerateCommandTests
         StringAssert.Contains(err4, "/no/such/model");
     }
 
+    [TestMethod]
+    public async Task BenchDecodeAndPrefillReportTheContractFields()
+    {
+        foreach (string scenario in new[] { "decode", "prefill" })
+        {
+            var (code, stdout, stderr) = await InspectCommandTests.Mlnt("bench", "--model", TinyLlama, "--scenario", scenario, "--new-tokens", "8", "--seconds", "0.1", "--json", "--threads", "1");
+            Assert.AreEqual(0, code, stderr);
+            using var doc = JsonDocument.Parse(stdout);
+            JsonElement root = doc.RootElement;
+            Assert.AreEqual(scenario, root.GetProperty("scenario").GetString());
+            foreach (string field in new[] { "tokens_per_s", "ttft_ms", "p50_ms", "p95_ms", "peak_rss_mb" })
+            {
+                Assert.IsGreaterThan(0.0, root.GetProperty(field).GetDouble(), $"{scenario} {field}");
+            }
+
+            Assert.IsLessThanOrEqualTo(root.GetProperty("p95_ms").GetDouble(), root.GetProperty("p50_ms").GetDouble());
+            Assert.IsGreaterThanOrEqualTo(3, root.GetProperty("runs").GetInt32());
+        }
+    }
+
     private static string RepositoryRoot()
     {
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -11,17 +11,21 @@ namespace MLNetTransformers.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>The scenarios implemented so far (decode, prefill, batch and encode arrive with the generation engine).</summary>
-    private static readonly string[] Scenarios = ["tokenize"];
+    /// <summary>The scenarios implemented so far (batch and encode arrive with batched generation and the encoder tasks).</summary>
+    private static readonly string[] Scenarios = ["tokenize", "decode", "prefill"];
 
     public static Command Create(CliConsole console)
     {
         var model = TokenizeCommands.ModelOption();
-        var scenario = new Option<string>("--scenario") { Description = "What to measure: tokenize.", DefaultValueFactory = _ => "tokenize" };
+        var scenario = new Option<string>("--scenario") { Description = "What to measure: tokenize, decode (per generated token) or prefill (the prompt pass).", DefaultValueFactory = _ => "tokenize" };
+        var prompt = new Option<string?>("--prompt") { Description = "decode/prefill: the prompt (default: a fixed dictionary-style prompt; prefill repeats it to about 200 tokens)." };
+        var newTokens = new Option<int>("--new-tokens") { Description = "decode: tokens generated per run (default 64; EOS is ignored so every run has the same length).", DefaultValueFactory = _ => 64 };
+        var runtime = new RuntimeOptions();
         var file = new Option<string?>("--file") { Description = "Input text, one item per line (default: about 1 MB of built-in English prose)." };
         var seconds = new Option<double>("--seconds") { Description = "How long to measure after the warm-up (default 3).", DefaultValueFactory = _ => 3.0 };
         var json = new Option<bool>("--json") { Description = "Write the result as one JSON object to stdout." };
-        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json };
+        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens };
+        runtime.AddTo(command);
         command.SetAction(parse => TokenizeCommands.Run(console, () =>
         {
             string name = parse.GetValue(scenario)!;
@@ -34,6 +38,19 @@ internal static class BenchCommand
             if (duration <= 0)
             {
                 throw new CliException($"--seconds: expected a positive number, got {duration}.");
+            }
+
+            if (name is "decode" or "prefill")
+            {
+                int tokensToGenerate = parse.GetValue(newTokens);
+                if (tokensToGenerate < 1)
+                {
+                    throw new CliException($"--new-tokens: expected a positive number, got {tokensToGenerate}.");
+                }
+
+                var request = new GenerationBenchRequest(name, parse.GetValue(model)!, parse.GetValue(prompt), tokensToGenerate, TimeSpan.FromSeconds(duration));
+                GenerationBench.Run(console, request, runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
+                return;
             }
 
             Tokenizer tokenizer = TokenizeCommands.LoadTokenizer(parse.GetValue(model)!);

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using MLNetTransformers.Generation;
+using MLNetTransformers.Generation.Decoding;
+using MLNetTransformers.OnnxRuntime;
+
+namespace MLNetTransformers.Cli.Commands;
+
+/// <summary>What a decode or prefill benchmark runs.</summary>
+internal sealed record GenerationBenchRequest(string Scenario, string Model, string? Prompt, int NewTokens, TimeSpan Duration);
+
+/// <summary>
+/// <c>mlnt bench --scenario decode|prefill</c>: greedy generation through <see cref="Generator"/> after a warm-up run.
+/// decode: time to first token, then the time of every later token; prefill: the prompt pass (time to first token) of a long
+/// prompt. EOS is ignored so that every run generates the same number of tokens.
+/// </summary>
+internal static class GenerationBench
+{
+    private const string DefaultPrompt = "POLITICS, n. A strife of interests masquerading as a contest of principles.";
+
+    public static void Run(CliConsole console, GenerationBenchRequest request, SessionOptions sessionOptions, bool json)
+    {
+        ModelFolder folder;
+        try
+        {
+            folder = ModelFolder.Open(request.Model);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+        {
+            throw new CliException($"--model: {ex.Message}", ExitCodes.BadInput, ex);
+        }
+
+        using var generator = new Generator(folder, sessionOptions);
+        bool prefill = request.Scenario == "prefill";
+        string prompt = request.Prompt ?? DefaultPrompt;
+        int[] promptIds = generator.Encode(prompt);
+        if (prefill && request.Prompt is null)
+        {
+            // A long prompt: the default one repeated to about 200 tokens.
+            promptIds = Enumerable.Repeat(generator.Encode(" " + DefaultPrompt).Skip(1), 1 + (200 / Math.Max(promptIds.Length, 1)))
+                .SelectMany(ids => ids).Prepend(promptIds[0]).Take(200).ToArray();
+        }
+
+        var options = new GenerationOptions { MaxNewTokens = prefill ? 1 : request.NewTokens, EosTokenIds = [] };
+        RunOnce(generator, promptIds, options, out _, out _); // warm-up
+
+        var firstTokenMs = new List<double>();
+        var tokenMs = new List<double>();
+        long generated = 0;
+        double decodeSeconds = 0;
+        int runs = 0;
+        var total = Stopwatch.StartNew();
+        do
+        {
+            RunOnce(generator, promptIds, options, out double ttft, out List<double> steps);
+            firstTokenMs.Add(ttft);
+            tokenMs.AddRange(steps);
+            generated += steps.Count;
+            decodeSeconds += steps.Sum() / 1000;
+            runs++;
+        }
+        while (total.Elapsed < request.Duration || runs < 3);
+
+        firstTokenMs.Sort();
+        tokenMs.Sort();
+        double ttftMedian = BenchCommand.Percentile(firstTokenMs, 0.5);
+        List<double> latencies = prefill ? firstTokenMs : tokenMs;
+        double tokensPerSecond = prefill ? promptIds.Length / (ttftMedian / 1000) : generated / Math.Max(decodeSeconds, 1e-9);
+        double p50 = BenchCommand.Percentile(latencies, 0.5), p95 = BenchCommand.Percentile(latencies, 0.95), rss = BenchCommand.PeakRssMegabytes();
+        if (json)
+        {
+            console.WriteJsonLine(w =>
+            {
+                w.WriteString("scenario", request.Scenario);
+                w.WriteNumber("tokens_per_s", Math.Round(tokensPerSecond, 1));
+                w.WriteNumber("ttft_ms", Math.Round(ttftMedian, 3));
+                w.WriteNumber("p50_ms", Math.Round(p50, 3));
+                w.WriteNumber("p95_ms", Math.Round(p95, 3));
+                w.WriteNumber("peak_rss_mb", Math.Round(rss, 1));
+                w.WriteNumber("prompt_tokens", promptIds.Length);
+                w.WriteNumber("new_tokens", options.MaxNewTokens ?? 0);
+                w.WriteNumber("runs", runs);
+            });
+        }
+        else
+        {
+            console.Err.WriteLine(
+                $"scenario {request.Scenario}: {tokensPerSecond:F1} tokens/s, time to first token {ttftMedian:F2} ms, {(prefill ? "prefill" : "per token")} p50 {p50:F3} ms p95 {p95:F3} ms, peak RSS {rss:F0} MB ({promptIds.Length} prompt tokens, {runs} runs)");
+        }
+    }
+
+    /// <summary>One generation, timing the first token and every later token from update to update.</summary>
+    private static void RunOnce(Generator generator, int[] promptIds, GenerationOptions options, out double firstTokenMs, out List<double> stepMs)
+    {
+        stepMs = new List<double>(options.MaxNewTokens ?? 16);
+        firstTokenMs = 0;
+        long start = Stopwatch.GetTimestamp(), previous = start;
+        bool first = true;
+        foreach (GenerationUpdate update in generator.GenerateAsync(promptIds, options).ToBlockingEnumerable())
+        {
+            if (update.TokenId < 0)
+            {
+                continue;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (first)
+            {
+                firstTokenMs = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
+                first = false;
+            }
+            else
+            {
+                stepMs.Add(Stopwatch.GetElapsedTime(previous, now).TotalMilliseconds);
+            }
+
+            previous = now;
+        }
+    }
+}
