@@ -19,10 +19,11 @@ namespace MLNetTransformers.Generation.Decoding;
 /// (<see cref="LogitsProcessorList.Create"/>, Hugging Face's order) are applied and the token is chosen by
 /// <see cref="TokenSelection.ArgMax"/> or, when sampling, <see cref="TokenSelection.Sample"/> with a seeded
 /// <see cref="Xoshiro256StarStar"/>.</para>
-/// <para>Not supported here: batches of prompts, beam search, decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
+/// <para>Batches of prompts: see <see cref="GenerateBatch(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?, CancellationToken)"/>.
+/// Not supported here: beam search, decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
 /// <para>Generations may run concurrently on one instance: each has its own state.</para>
 /// </remarks>
-public sealed class Generator : IDisposable
+public sealed partial class Generator : IDisposable
 {
     private const int FallbackMaxNewTokens = 20;
 
@@ -175,13 +176,21 @@ public sealed class Generator : IDisposable
 
     private GenerationRun Start(IReadOnlyList<int> promptIds, GenerationOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(promptIds);
+        RowSetup row = Prepare(promptIds, options, nameof(promptIds));
+        return new GenerationRun(this, row.Prompt, row.MaxNew, row.Eos, row.Processors, row.Options, row.Streamer);
+    }
+
+    /// <summary>Validates one prompt and resolves its options: the prompt (BOS for an empty one), the new-token budget capped by
+    /// the context, the end-of-sequence ids, the logits processors and the text streamer.</summary>
+    private RowSetup Prepare(IReadOnlyList<int> promptIds, GenerationOptions? options, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds, parameterName);
         options ??= new GenerationOptions();
         int[] prompt = [.. promptIds];
         if (prompt.Length == 0)
         {
             int bos = Model.Config?.BosTokenId ?? Tokenizer?.BosTokenId
-                ?? throw new ArgumentException("The prompt is empty and the model has no BOS token to start from.", nameof(promptIds));
+                ?? throw new ArgumentException("The prompt is empty and the model has no BOS token to start from.", parameterName);
             prompt = [bos];
         }
 
@@ -190,7 +199,7 @@ public sealed class Generator : IDisposable
         {
             if ((uint)id >= (uint)vocabulary)
             {
-                throw new ArgumentOutOfRangeException(nameof(promptIds), id, $"Token id {id} is outside the vocabulary of {vocabulary}.");
+                throw new ArgumentOutOfRangeException(parameterName, id, $"Token id {id} is outside the vocabulary of {vocabulary}.");
             }
         }
 
@@ -205,7 +214,7 @@ public sealed class Generator : IDisposable
         {
             if (prompt.Length >= context)
             {
-                throw new ArgumentException($"The prompt has {prompt.Length} tokens; the model's context is {context}, which leaves no room to generate.", nameof(promptIds));
+                throw new ArgumentException($"The prompt has {prompt.Length} tokens; the model's context is {context}, which leaves no room to generate.", parameterName);
             }
 
             maxNew = Math.Min(maxNew, context - prompt.Length);
@@ -215,8 +224,10 @@ public sealed class Generator : IDisposable
         LogitsProcessorList processors = LogitsProcessorList.Create(options.ToLogitsProcessorSettings(eos));
         GenerationTextStreamer? streamer = Tokenizer is null ? null
             : GenerationTextStreamer.Create(Tokenizer, options.StopStrings, prompt, options.SkipSpecialTokens);
-        return new GenerationRun(this, prompt, maxNew, eos, processors, options, streamer);
+        return new RowSetup(prompt, maxNew, eos, processors, options, streamer);
     }
+
+    private sealed record RowSetup(int[] Prompt, int MaxNew, IReadOnlyList<int> Eos, LogitsProcessorList Processors, GenerationOptions Options, GenerationTextStreamer? Streamer);
 
     private static (IReadOnlyList<int>? Eos, int? MaxNewTokens, int? MaxLength) ReadGenerationConfig(string directory)
     {

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using MLNetTransformers.Generation.Decoding;
+using MLNetTransformers.Generation.Text;
+
+namespace MLNetTransformers.Generation.Tests.Decoding;
+
+[TestClass]
+public sealed class BatchGenerationTests
+{
+    private static Generator s_llama = null!;
+
+    [ClassInitialize]
+    public static void Load(TestContext context)
+    {
+        _ = context;
+        s_llama = new Generator(ModelFolder.Open(TestSupport.TinyLlamaDirectory), TestSupport.SessionOptions());
+    }
+
+    [ClassCleanup]
+    public static void Unload() => s_llama.Dispose();
+
+    [TestMethod]
+    public void GreedyBatchMatchesTheReferenceAndEachPromptAlone()
+    {
+        Reference[] lines = ReadReference();
+        Assert.HasCount(6, lines);
+        Assert.IsGreaterThan(1, lines.Select(l => l.PromptIds.Length).Distinct().Count(), "the prompts need padding");
+        var options = new GenerationOptions { MaxNewTokens = 40 };
+        IReadOnlyList<GenerationResult> batch = s_llama.GenerateBatch(lines.Select(l => l.PromptIds).ToArray(), options);
+        Assert.HasCount(lines.Length, batch);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            GenerationResult alone = s_llama.Generate(lines[i].PromptIds, options);
+            CollectionAssert.AreEqual(lines[i].NewIds, batch[i].NewIds.ToArray(), $"row {i} vs reference");
+            CollectionAssert.AreEqual(alone.NewIds.ToArray(), batch[i].NewIds.ToArray(), $"row {i} vs alone");
+            CollectionAssert.AreEqual(lines[i].PromptIds, batch[i].PromptIds.ToArray(), $"row {i} prompt");
+            Assert.AreEqual(lines[i].EosStopped ? FinishReason.Eos : FinishReason.Length, batch[i].FinishReason, $"row {i}");
+            Assert.AreEqual(alone.Text, batch[i].Text, $"row {i} text");
+        }
+    }
+
+    [TestMethod]
+    public void TextPromptsBatchLikeIdPrompts()
+    {
+        Reference[] lines = ReadReference();
+        IReadOnlyList<GenerationResult> batch = s_llama.GenerateBatch(lines.Select(l => l.Prompt).ToArray(), new GenerationOptions { MaxNewTokens = 40 });
+        for (int i = 0; i < lines.Length; i++)
+        {
+            CollectionAssert.AreEqual(lines[i].NewIds, batch[i].NewIds.ToArray(), $"row {i}");
+        }
+    }
+
+    [TestMethod]
+    public void StopStringFinishesOneRowWhileOthersContinue()
+    {
+        Reference[] lines = ReadReference().Take(3).ToArray(); // row 0 continues "A person who is a fashionable ..."
+        GenerationOptions plain = new() { MaxNewTokens = 40 };
+        GenerationOptions?[] rowOptions = [plain with { StopStrings = ["fashion"] }, plain, plain];
+        IReadOnlyList<GenerationResult> batch = s_llama.GenerateBatch(lines.Select(l => l.PromptIds).ToArray(), rowOptions);
+
+        GenerationResult stopped = batch[0];
+        GenerationResult alone = s_llama.Generate(lines[0].PromptIds, rowOptions[0]);
+        Assert.AreEqual(FinishReason.Stop, stopped.FinishReason);
+        Assert.AreEqual("fashion", stopped.StopString);
+        Assert.AreEqual(alone.Text, stopped.Text);
+        Assert.DoesNotContain("fashion", stopped.Text);
+        Assert.IsLessThan(lines[0].NewIds.Length, stopped.NewIds.Count);
+        CollectionAssert.AreEqual(lines[0].NewIds[..stopped.NewIds.Count], stopped.NewIds.ToArray());
+        for (int i = 1; i < lines.Length; i++)
+        {
+            Assert.AreEqual(FinishReason.Eos, batch[i].FinishReason, $"row {i}");
+            CollectionAssert.AreEqual(lines[i].NewIds, batch[i].NewIds.ToArray(), $"row {i}");
+        }
+    }
+
+    [TestMethod]
+    public void RowsReachTheirOwnMaxNewTokens()
+    {
+        Reference[] lines = ReadReference().Take(3).ToArray();
+        GenerationOptions?[] rowOptions =
+        [
+            new GenerationOptions { MaxNewTokens = 5 },
+            new GenerationOptions { MaxNewTokens = 40 },
+            new GenerationOptions { MaxNewTokens = 30, EosTokenIds = [] },
+        ];
+        IReadOnlyList<GenerationResult> batch = s_llama.GenerateBatch(lines.Select(l => l.PromptIds).ToArray(), rowOptions);
+        Assert.AreEqual(FinishReason.Length, batch[0].FinishReason);
+        CollectionAssert.AreEqual(lines[0].NewIds[..5], batch[0].NewIds.ToArray());
+        Assert.AreEqual(FinishReason.Eos, batch[1].FinishReason);
+        CollectionAssert.AreEqual(lines[1].NewIds, batch[1].NewIds.ToArray());
+        Assert.AreEqual(FinishReason.Length, batch[2].FinishReason);
+        CollectionAssert.AreEqual(lines[2].Argmax40[..30], batch[2].NewIds.ToArray(), "continues past EOS like argmax_40");
+
+        IReadOnlyList<GenerationResult> same = s_llama.GenerateBatch(lines.Select(l => l.PromptIds).ToArray(), new GenerationOptions { MaxNewTokens = 4, EosTokenIds = [] });
+        foreach (GenerationResult result in same)
+        {
+            Assert.AreEqual(FinishReason.Length, result.FinishReason);
+            Assert.HasCount(4, result.NewIds);
+        }
+    }
+
+    [TestMethod]
+    public void BadBatchesAreRejected()
+    {
+        Assert.ThrowsExactly<ArgumentException>(() => s_llama.GenerateBatch(Array.Empty<int[]>()));
+        Assert.ThrowsExactly<ArgumentException>(() => s_llama.GenerateBatch(new[] { new[] { 1, 5 } }, new GenerationOptions?[2]));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => s_llama.GenerateBatch(new[] { new[] { 1, 5 }, new[] { 1, 999_999 } }));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsExactly<OperationCanceledException>(() => s_llama.GenerateBatch(new[] { new[] { 1, 5 } }, options: null, cancellationToken: cancelled.Token));
+    }
+
+    private static Reference[] ReadReference()
+    {
+        var lines = new List<Reference>();
+        foreach (string line in File.ReadLines(TestSupport.Reference("greedy.jsonl")))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(line);
+            JsonElement root = document.RootElement;
+            lines.Add(new Reference(root.GetProperty("prompt").GetString()!, Ids(root, "prompt_ids"), Ids(root, "new_ids"), Ids(root, "argmax_40"), root.GetProperty("eos_stopped").GetBoolean()));
+        }
+
+        return [.. lines];
+
+        static int[] Ids(JsonElement root, string name) => root.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    }
+
+    private sealed record Reference(string Prompt, int[] PromptIds, int[] NewIds, int[] Argmax40, bool EosStopped);
+}
