@@ -18,6 +18,8 @@ public sealed record GenerationOptions
     private readonly float _typicalP = 1f;
     private readonly float _repetitionPenalty = 1f;
     private readonly int _noRepeatNGramSize;
+    private readonly int _numBeams = 1;
+    private readonly int _numReturnSequences = 1;
 
     /// <summary><c>max_new_tokens</c>, ≥ 1; <see langword="null"/> for <c>generation_config.json</c>'s <c>max_new_tokens</c>, else its
     /// <c>max_length</c> minus the prompt length, else 20. Always capped by the model's context length (finish reason
@@ -54,6 +56,22 @@ public sealed record GenerationOptions
 
     /// <summary><c>no_repeat_ngram_size</c>, ≥ 0 (default 0: none).</summary>
     public int NoRepeatNGramSize { get => _noRepeatNGramSize; init => _noRepeatNGramSize = LogitsValidation.AtLeast(value, 0, nameof(NoRepeatNGramSize)); }
+
+    /// <summary><c>num_beams</c>, ≥ 1 (default 1: no beam search). Used by
+    /// <see cref="Generator.GenerateBeams(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>.</summary>
+    public int NumBeams { get => _numBeams; init => _numBeams = LogitsValidation.AtLeast(value, 1, nameof(NumBeams)); }
+
+    /// <summary><c>length_penalty</c> (default 1): a finished beam scores its log-probability sum divided by
+    /// (generated length ** length_penalty).</summary>
+    public double LengthPenalty { get; init; } = 1.0;
+
+    /// <summary><c>early_stopping</c> (default false), Hugging Face's semantics: true stops as soon as <see cref="NumBeams"/>
+    /// hypotheses are finished; false stops when no running beam can beat the worst finished one (assuming its length stays the
+    /// current length).</summary>
+    public bool EarlyStopping { get; init; }
+
+    /// <summary><c>num_return_sequences</c>, ≥ 1 and ≤ <see cref="NumBeams"/> (checked when beam search starts; default 1).</summary>
+    public int NumReturnSequences { get => _numReturnSequences; init => _numReturnSequences = LogitsValidation.AtLeast(value, 1, nameof(NumReturnSequences)); }
 
     /// <summary><c>bad_words_ids</c>: token sequences never to generate.</summary>
     public IReadOnlyList<IReadOnlyList<int>>? BadWordsIds { get; init; }

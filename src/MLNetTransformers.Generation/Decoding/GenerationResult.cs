@@ -9,7 +9,9 @@ namespace MLNetTransformers.Generation.Decoding;
 /// <param name="Text">The decoded new text (special tokens skipped unless asked), trimmed before the stop string.</param>
 /// <param name="FinishReason">Why it ended: <c>eos</c>, <c>stop</c> or <c>length</c>.</param>
 /// <param name="StopString">The stop string that ended it, or <see langword="null"/>.</param>
-public sealed record GenerationResult(IReadOnlyList<int> PromptIds, IReadOnlyList<int> NewIds, string Text, FinishReason FinishReason, string? StopString);
+/// <param name="Score">Beam search only: the sequence score, Σ log-probabilities of the generated ids divided by
+/// (generated length ** length_penalty); <see langword="null"/> otherwise.</param>
+public sealed record GenerationResult(IReadOnlyList<int> PromptIds, IReadOnlyList<int> NewIds, string Text, FinishReason FinishReason, string? StopString, double? Score = null);
 
 /// <summary>
 /// One item of a streamed generation: a generated token with the text it released (possibly empty: text is never split inside a

@@ -20,7 +20,7 @@ namespace MLNetTransformers.Generation.Decoding;
 /// <see cref="TokenSelection.ArgMax"/> or, when sampling, <see cref="TokenSelection.Sample"/> with a seeded
 /// <see cref="Xoshiro256StarStar"/>.</para>
 /// <para>Batches of prompts: see <see cref="GenerateBatch(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?, CancellationToken)"/>.
-/// Not supported here: beam search, decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
+/// Beam search: see <see cref="GenerateBeams(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>. Not supported here: decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
 /// <para>Generations may run concurrently on one instance: each has its own state.</para>
 /// </remarks>
 public sealed partial class Generator : IDisposable
