@@ -62,12 +62,29 @@ public sealed class GenerateCommandTests
         var (temperature, _, err2) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--temperature", "-1");
         Assert.AreEqual(2, temperature);
         StringAssert.Contains(err2, "--temperature");
-        var (beams, _, err3) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--num-beams", "4");
+        var (beams, _, err3) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--num-beams", "0");
         Assert.AreEqual(2, beams);
-        StringAssert.Contains(err3, "beam search is not available yet");
+        StringAssert.Contains(err3, "--num-beams: expected a positive number");
         var (missing, _, err4) = await InspectCommandTests.Mlnt("generate", "--model", "/no/such/model", "x");
         Assert.AreEqual(2, missing);
         StringAssert.Contains(err4, "/no/such/model");
+    }
+
+    [TestMethod]
+    public async Task BeamSearchWithOneBeamIsGreedyAndWithFourReturnsAValidSequence()
+    {
+        var (greedyCode, greedy, _) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "POLITICS, n.", "--json", "--threads", "1");
+        var (oneBeamCode, oneBeam, _) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "POLITICS, n.", "--json", "--num-beams", "1", "--threads", "1");
+        Assert.AreEqual(0, greedyCode);
+        Assert.AreEqual(0, oneBeamCode);
+        Assert.AreEqual(greedy, oneBeam);
+
+        var (code, stdout, stderr) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "POLITICS, n.", "--json", "--num-beams", "4", "--max-new-tokens", "12", "--threads", "1");
+        Assert.AreEqual(0, code, stderr);
+        using var result = JsonDocument.Parse(stdout);
+        int generated = result.RootElement.GetProperty("new_ids").GetArrayLength();
+        Assert.IsTrue(generated is > 0 and <= 12);
+        Assert.IsFalse(string.IsNullOrWhiteSpace(result.RootElement.GetProperty("text").GetString()));
     }
 
     [TestMethod]

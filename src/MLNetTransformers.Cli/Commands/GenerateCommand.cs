@@ -25,7 +25,7 @@ internal static class GenerateCommand
         var minP = new Option<float?>("--min-p") { Description = "Drop tokens less likely than M times the most likely one, in [0, 1]." };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed: the same seed gives the same output." };
         var repetitionPenalty = new Option<float?>("--repetition-penalty") { Description = "Penalty for tokens already present (> 0; 1 = none)." };
-        var numBeams = new Option<int>("--num-beams") { Description = "Beam search width (only 1 is available so far).", DefaultValueFactory = _ => 1 };
+        var numBeams = new Option<int>("--num-beams") { Description = "Beam search width (1 = no beam search). Beam search prints the best sequence when it is done.", DefaultValueFactory = _ => 1 };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text is generated (trimmed from the output). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var json = new Option<bool>("--json") { Description = "Write one JSON object with ids, text and finish reason instead of streaming text." };
         var runtime = new RuntimeOptions();
@@ -39,9 +39,10 @@ internal static class GenerateCommand
             try
             {
                 string text = parse.GetValue(prompt) ?? parse.GetValue(promptArgument) ?? string.Empty;
-                if (parse.GetValue(numBeams) != 1)
+                int beams = parse.GetValue(numBeams);
+                if (beams < 1)
                 {
-                    throw new CliException($"--num-beams: beam search is not available yet (got {parse.GetValue(numBeams)}); use 1.");
+                    throw new CliException($"--num-beams: expected a positive number, got {beams}.");
                 }
 
                 bool sampling = !parse.GetValue(greedy)
@@ -61,6 +62,7 @@ internal static class GenerateCommand
                         Seed = parse.GetValue(seed),
                         RepetitionPenalty = parse.GetValue(repetitionPenalty) ?? 1f,
                         StopStrings = parse.GetValue(stop) is { Length: > 0 } stops ? stops : null,
+                        NumBeams = beams,
                     };
                 }
                 catch (ArgumentOutOfRangeException ex)
@@ -83,15 +85,26 @@ internal static class GenerateCommand
                 GenerationResult? result = null;
                 try
                 {
-                    await foreach (GenerationUpdate update in generator.GenerateAsync(text, options, cancellationToken).ConfigureAwait(false))
+                    if (beams > 1)
                     {
-                        if (!parse.GetValue(json) && update.Text.Length > 0)
+                        result = generator.GenerateBeams(text, options, cancellationToken)[0];
+                        if (!parse.GetValue(json))
                         {
-                            await console.Out.WriteAsync(update.Text).ConfigureAwait(false);
-                            await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                            await console.Out.WriteAsync(result.Text).ConfigureAwait(false);
                         }
+                    }
+                    else
+                    {
+                        await foreach (GenerationUpdate update in generator.GenerateAsync(text, options, cancellationToken).ConfigureAwait(false))
+                        {
+                            if (!parse.GetValue(json) && update.Text.Length > 0)
+                            {
+                                await console.Out.WriteAsync(update.Text).ConfigureAwait(false);
+                                await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                            }
 
-                        result = update.Result ?? result;
+                            result = update.Result ?? result;
+                        }
                     }
                 }
                 catch (ArgumentException ex)
