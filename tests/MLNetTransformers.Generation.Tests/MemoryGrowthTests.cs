@@ -3,7 +3,9 @@ using MLNetTransformers.Generation.Decoding;
 namespace MLNetTransformers.Generation.Tests;
 
 /// <summary>1,000 generations in one process must not grow native or managed memory (the KV cache and outputs are released).</summary>
+/// <remarks>Not run beside other classes: their sessions and buffers would be counted in the process's resident memory.</remarks>
 [TestClass]
+[DoNotParallelize]
 public sealed class MemoryGrowthTests
 {
     [TestMethod]

@@ -21,7 +21,8 @@ namespace MLNetTransformers.Generation.Decoding;
 /// <see cref="Xoshiro256StarStar"/>.</para>
 /// <para>Batches of prompts: see <see cref="GenerateBatch(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?, CancellationToken)"/>.
 /// Beam search: see <see cref="GenerateBeams(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>. Not supported here: decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
-/// <para>Generations may run concurrently on one instance: each has its own state.</para>
+/// <para>Generations may run concurrently on one instance: each has its own state. Chat generation keeps one cached conversation
+/// on the instance (see <see cref="GenerateChat"/>).</para>
 /// </remarks>
 public sealed partial class Generator : IDisposable
 {
@@ -147,9 +148,10 @@ public sealed partial class Generator : IDisposable
         return Stream(run, cancellationToken);
     }
 
-    /// <summary>Disposes the session.</summary>
+    /// <summary>Disposes the session and the cached chat conversation.</summary>
     public void Dispose()
     {
+        ClearChatCache();
         if (_ownsSession)
         {
             _session.Dispose();
@@ -287,12 +289,28 @@ public sealed partial class Generator : IDisposable
         private readonly long[] _stepTokenType = new long[1];
         private readonly bool[] _useCacheBranch = [true];
         private float[] _logits = [];
+        private readonly bool _keepCache;
         private int _length;
+        private int _pastLength;
         private bool _pastFilled;
         private bool _finishing;
 
-        public GenerationRun(Generator owner, int[] prompt, int maxNew, IReadOnlyList<int> eos, LogitsProcessorList processors, GenerationOptions options, GenerationTextStreamer? streamer)
+        // prefix: a cached KV prefix of the prompt to start from (chat reuse), whose values this run then owns; or null.
+        // keepCache: hand the KV cache to the generator's chat cache when the run completes.
+        public GenerationRun(Generator owner, int[] prompt, int maxNew, IReadOnlyList<int> eos, LogitsProcessorList processors, GenerationOptions options, GenerationTextStreamer? streamer, ChatCache? prefix = null, bool keepCache = false)
         {
+            _keepCache = keepCache;
+            if (prefix is not null)
+            {
+                foreach (KeyValuePair<string, OrtValue> past in prefix.Past)
+                {
+                    _feeds[past.Key] = past.Value;
+                }
+
+                _pastLength = prefix.Ids.Length;
+                _pastFilled = true;
+            }
+
             _owner = owner;
             _promptLength = prompt.Length;
             _maxNew = maxNew;
@@ -373,6 +391,20 @@ public sealed partial class Generator : IDisposable
 
         private GenerationResult Complete(FinishReason reason, string? stopString)
         {
+            if (_keepCache && _pastFilled && _pastLength > 0 && _owner.Signature.PastInputs.Count > 0)
+            {
+                var past = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
+                foreach (PastKeyValueInput input in _owner.Signature.PastInputs)
+                {
+                    if (_feeds.Remove(input.Name, out OrtValue? value))
+                    {
+                        past[input.Name] = value;
+                    }
+                }
+
+                _owner.StoreChatCache(new ChatCache(_history[.._pastLength], past));
+            }
+
             Dispose();
             Result = new GenerationResult(
                 _history[.._promptLength],
@@ -399,17 +431,37 @@ public sealed partial class Generator : IDisposable
                 using SessionOutputs outputs = _owner._session.Run(inputs.Feeds, _owner._outputNames, null, cancellationToken);
                 Consume(outputs);
                 _pastFilled = true;
+                _pastLength = _length;
                 return;
             }
 
-            // Decode one token: feed it with the cache of everything before it.
-            int past = _length - 1;
-            _stepIds[0] = _history[past];
-            _stepPosition[0] = past;
+            // Decode the tokens after the cache (one, except after a reused chat prefix) with the cache of everything before them.
+            int past = _pastLength;
+            int count = _length - past;
+            long[] stepIds = _stepIds;
+            long[] stepPosition = _stepPosition;
+            long[] stepTokenType = _stepTokenType;
+            if (count == 1)
+            {
+                _stepIds[0] = _history[past];
+                _stepPosition[0] = past;
+            }
+            else
+            {
+                stepIds = new long[count];
+                stepPosition = new long[count];
+                stepTokenType = new long[count];
+                for (int i = 0; i < count; i++)
+                {
+                    stepIds[i] = _history[past + i];
+                    stepPosition[i] = past + i;
+                }
+            }
+
             var stepValues = new List<OrtValue>(4);
             try
             {
-                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(_stepIds, [1, 1]));
+                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(stepIds, [1, count]));
                 if (signature.HasAttentionMask)
                 {
                     stepValues.Add(_feeds[DecoderSignature.AttentionMaskName] = OrtValue.CreateTensor(_ones.AsMemory(0, _length), [1, _length]));
@@ -417,12 +469,12 @@ public sealed partial class Generator : IDisposable
 
                 if (signature.HasPositionIds)
                 {
-                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(_stepPosition, [1, 1]));
+                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(stepPosition, [1, count]));
                 }
 
                 if (signature.HasTokenTypeIds)
                 {
-                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(_stepTokenType, [1, 1]));
+                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(stepTokenType, [1, count]));
                 }
 
                 if (signature.HasUseCacheBranch)
@@ -432,6 +484,7 @@ public sealed partial class Generator : IDisposable
 
                 using SessionOutputs outputs = _owner._session.Run(_feeds, _owner._outputNames, null, cancellationToken);
                 Consume(outputs);
+                _pastLength = _length;
             }
             finally
             {
