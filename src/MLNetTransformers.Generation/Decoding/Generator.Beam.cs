@@ -419,58 +419,14 @@ public sealed partial class Generator
             }
             finally
             {
-                foreach (OrtValue value in stepValues)
-                {
-                    value.Dispose();
-                }
-
-                _feeds.Remove(DecoderSignature.InputIdsName);
-                _feeds.Remove(DecoderSignature.AttentionMaskName);
-                _feeds.Remove(DecoderSignature.PositionIdsName);
-                _feeds.Remove(DecoderSignature.TokenTypeIdsName);
-                _feeds.Remove(DecoderSignature.UseCacheBranchName);
+                DecoderStep.ReleaseStepInputs(stepValues, _feeds);
             }
         }
 
         private void Consume(SessionOutputs outputs)
         {
-            OrtValue logits = outputs[DecoderSignature.LogitsName];
-            IReadOnlyList<long> shape = logits.TensorInfo.Shape;
-            int sequence = checked((int)shape[1]);
-            _vocabulary = checked((int)shape[2]);
-            if (_logits.Length != _beams * _vocabulary)
-            {
-                _logits = new float[_beams * _vocabulary];
-            }
-
-            for (int b = 0; b < _beams; b++)
-            {
-                int offset = ((b * sequence) + sequence - 1) * _vocabulary;
-                Span<float> target = _logits.AsSpan(b * _vocabulary, _vocabulary);
-                if (logits.ElementType == TensorElementType.Float16)
-                {
-                    ReadOnlySpan<Half> last = logits.GetTensorReadOnlySpan<Half>().Slice(offset, _vocabulary);
-                    for (int i = 0; i < last.Length; i++)
-                    {
-                        target[i] = (float)last[i];
-                    }
-                }
-                else
-                {
-                    logits.GetTensorReadOnlySpan<float>().Slice(offset, _vocabulary).CopyTo(target);
-                }
-            }
-
-            foreach (PastKeyValueInput past in _owner.Signature.PastInputs)
-            {
-                OrtValue present = outputs.Take(past.PresentName!);
-                if (_feeds.Remove(past.Name, out OrtValue? previous))
-                {
-                    previous.Dispose();
-                }
-
-                _feeds[past.Name] = present;
-            }
+            _vocabulary = DecoderStep.ReadLastLogits(outputs, _beams, ref _logits);
+            DecoderStep.KeepPresents(outputs, _owner.Signature, _feeds);
         }
     }
 }

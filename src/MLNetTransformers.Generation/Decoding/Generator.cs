@@ -488,55 +488,15 @@ public sealed partial class Generator : IDisposable
             }
             finally
             {
-                foreach (OrtValue value in stepValues)
-                {
-                    value.Dispose();
-                }
-
-                _feeds.Remove(DecoderSignature.InputIdsName);
-                _feeds.Remove(DecoderSignature.AttentionMaskName);
-                _feeds.Remove(DecoderSignature.PositionIdsName);
-                _feeds.Remove(DecoderSignature.TokenTypeIdsName);
-                _feeds.Remove(DecoderSignature.UseCacheBranchName);
+                DecoderStep.ReleaseStepInputs(stepValues, _feeds);
             }
         }
 
         /// <summary>Reads the last position's logits into the reused buffer and keeps the presents as the next past.</summary>
         private void Consume(SessionOutputs outputs)
         {
-            OrtValue logits = outputs[DecoderSignature.LogitsName];
-            IReadOnlyList<long> shape = logits.TensorInfo.Shape;
-            int sequence = checked((int)shape[1]);
-            int vocabulary = checked((int)shape[2]);
-            if (_logits.Length != vocabulary)
-            {
-                _logits = new float[vocabulary];
-            }
-
-            int offset = (sequence - 1) * vocabulary;
-            if (logits.ElementType == TensorElementType.Float16)
-            {
-                ReadOnlySpan<Half> last = logits.GetTensorReadOnlySpan<Half>().Slice(offset, vocabulary);
-                for (int i = 0; i < last.Length; i++)
-                {
-                    _logits[i] = (float)last[i];
-                }
-            }
-            else
-            {
-                logits.GetTensorReadOnlySpan<float>().Slice(offset, vocabulary).CopyTo(_logits);
-            }
-
-            foreach (PastKeyValueInput past in _owner.Signature.PastInputs)
-            {
-                OrtValue present = outputs.Take(past.PresentName!);
-                if (_feeds.Remove(past.Name, out OrtValue? previous))
-                {
-                    previous.Dispose();
-                }
-
-                _feeds[past.Name] = present;
-            }
+            DecoderStep.ReadLastLogits(outputs, 1, ref _logits);
+            DecoderStep.KeepPresents(outputs, _owner.Signature, _feeds);
         }
     }
 }
