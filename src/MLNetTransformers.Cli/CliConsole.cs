@@ -42,10 +42,11 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
         (int code, string message) = ex switch
         {
             CliException cli => (cli.ExitCode, cli.Message),
-            FileNotFoundException notFound => (ExitCodes.BadInput, $"file not found: {notFound.FileName ?? notFound.Message}"),
+            FileNotFoundException notFound => (ExitCodes.BadInput, notFound.FileName is { } file && !notFound.Message.Contains(file, StringComparison.Ordinal) ? $"file not found: {file}" : notFound.Message),
             DirectoryNotFoundException notFound => (ExitCodes.BadInput, notFound.Message),
             UnauthorizedAccessException denied => (ExitCodes.BadInput, denied.Message),
             InvalidDataException invalid => (ExitCodes.BadInput, invalid.Message),
+            ExecutionProviderException provider when provider.ErrorCode == OrtErrorCode.InvalidArgument => (ExitCodes.BadInput, $"--provider: {provider.Message}"),
             ExecutionProviderException provider => (ExitCodes.Failure, provider.Message),
             OnnxRuntimeException ort when ort.ErrorCode is OrtErrorCode.InvalidProtobuf or OrtErrorCode.InvalidGraph or OrtErrorCode.NoSuchFile or OrtErrorCode.NoModel
                 => (ExitCodes.BadInput, $"invalid model: {ort.Message}"),

@@ -99,6 +99,17 @@ public sealed partial class DecoderSignature
 
         var outputs = new HashSet<string>(session.OutputNames, StringComparer.Ordinal);
         var past = new List<PastKeyValueInput>();
+        string[] unknown = session.InputMetadata
+            .Where(i => i.Name is not (InputIdsName or AttentionMaskName or PositionIdsName or UseCacheBranchName or TokenTypeIdsName) && !PastPattern().IsMatch(i.Name))
+            .Select(i => i.ToString())
+            .ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"{model}: cannot map the decoder input{(unknown.Length == 1 ? string.Empty : "s")} {string.Join(", ", unknown)}; known inputs are " +
+                $"{InputIdsName}, {AttentionMaskName}, {PositionIdsName}, {TokenTypeIdsName}, {UseCacheBranchName} and past_key_values.{{layer}}.key|value.");
+        }
+
         foreach (NodeMetadata input in session.InputMetadata)
         {
             switch (input.Name)
@@ -108,10 +119,6 @@ public sealed partial class DecoderSignature
             }
 
             Match match = PastPattern().Match(input.Name);
-            if (!match.Success)
-            {
-                throw new InvalidDataException($"{model}: unknown decoder input '{input.Name}' ({input}).");
-            }
 
             if (input.ElementType is not (TensorElementType.Float32 or TensorElementType.Float16 or TensorElementType.BFloat16) || input.Rank != 4)
             {

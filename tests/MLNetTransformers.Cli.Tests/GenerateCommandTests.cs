@@ -71,6 +71,52 @@ public sealed class GenerateCommandTests
     }
 
     [TestMethod]
+    public async Task ModelAndContextProblemsAreExitTwoNamingTheCause()
+    {
+        var (provider, _, err1) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--provider", "warp");
+        Assert.AreEqual(2, provider);
+        StringAssert.Contains(err1, "--provider:");
+        StringAssert.Contains(err1, "'warp'");
+        var (context, _, err2) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--max-new-tokens", "600");
+        Assert.AreEqual(2, context);
+        StringAssert.Contains(err2, "context of 512");
+        var (zero, _, err3) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--max-new-tokens", "0");
+        Assert.AreEqual(2, zero);
+        StringAssert.Contains(err3, "--max-new-tokens");
+        var (dtype, _, err4) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "x", "--dtype", "q4");
+        Assert.AreEqual(2, dtype);
+        StringAssert.Contains(err4, "onnx/model_q4.onnx");
+
+        string folder = Directory.CreateTempSubdirectory("mlnt-cli-notok").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "onnx"));
+            File.Copy(Path.Combine(TinyLlama, "onnx", "model.onnx"), Path.Combine(folder, "onnx", "model.onnx"));
+            var (tokenizer, _, err5) = await InspectCommandTests.Mlnt("generate", "--model", folder, "hello");
+            Assert.AreEqual(2, tokenizer);
+            StringAssert.Contains(err5, Path.Combine(folder, "tokenizer.json"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task LeftTruncationKeepsTheEndOfALongPrompt()
+    {
+        string prompt = string.Concat(Enumerable.Repeat("POLITICS, n. A strife of interests masquerading as a contest of principles. ", 40));
+        var (rejected, _, err) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, prompt, "--max-new-tokens", "5");
+        Assert.AreEqual(2, rejected);
+        StringAssert.Contains(err, "left truncation");
+        var (code, stdout, _) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, prompt, "--max-new-tokens", "5", "--truncate", "left", "--json");
+        Assert.AreEqual(0, code);
+        using var document = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.AreEqual(507, document.RootElement.GetProperty("prompt_ids").GetArrayLength());
+        Assert.AreEqual(1, document.RootElement.GetProperty("prompt_ids")[0].GetInt32());
+    }
+
+    [TestMethod]
     public async Task BeamSearchWithOneBeamIsGreedyAndWithFourReturnsAValidSequence()
     {
         var (greedyCode, greedy, _) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "POLITICS, n.", "--json", "--threads", "1");

@@ -41,6 +41,71 @@ public sealed class ModelFolderTests
     }
 
     [TestMethod]
+    public void DtypeChoosesTheVariantAsTransformersJsNamesIt()
+    {
+        string root = Directory.CreateTempSubdirectory("mlnt-gen-dtype").FullName;
+        try
+        {
+            string onnx = Path.Combine(root, "onnx");
+            Directory.CreateDirectory(onnx);
+            foreach (string name in new[] { "model.onnx", "model_fp16.onnx", "model_quantized.onnx", "decoder_model_merged_int8.onnx", "decoder_model_q4.onnx", "decoder_with_past_model_q4.onnx", "decoder_model_bnb4.onnx" })
+            {
+                File.WriteAllBytes(Path.Combine(onnx, name), [1]);
+            }
+
+            Assert.AreEqual(Path.Combine(onnx, "model.onnx"), ModelFolder.Open(root).ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "model.onnx"), ModelFolder.Open(root, "fp32").ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "model_fp16.onnx"), ModelFolder.Open(root, "fp16").ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "model_quantized.onnx"), ModelFolder.Open(root, "q8").ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "model_quantized.onnx"), ModelFolder.Open(root, "Quantized").ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "decoder_model_merged_int8.onnx"), ModelFolder.Open(root, "int8").ModelFile);
+            Assert.IsNull(ModelFolder.Open(root, "int8").WithPastModelFile);
+
+            ModelFolder pair = ModelFolder.Open(root, "q4");
+            Assert.AreEqual(Path.Combine(onnx, "decoder_model_q4.onnx"), pair.ModelFile);
+            Assert.AreEqual(Path.Combine(onnx, "decoder_with_past_model_q4.onnx"), pair.WithPastModelFile);
+            Assert.AreEqual("q4", pair.Dtype);
+
+            ModelFolder alone = ModelFolder.Open(root, "bnb4");
+            Assert.AreEqual(Path.Combine(onnx, "decoder_model_bnb4.onnx"), alone.ModelFile);
+            Assert.IsNull(alone.WithPastModelFile, "a decoder_model without its with-past partner runs alone");
+
+            ModelFolder fromFile = ModelFolder.Open(Path.Combine(onnx, "decoder_model_q4.onnx"));
+            Assert.AreEqual(Path.Combine(onnx, "decoder_with_past_model_q4.onnx"), fromFile.WithPastModelFile);
+
+            var missing = Assert.ThrowsExactly<FileNotFoundException>(() => ModelFolder.Open(root, "uint8"));
+            StringAssert.Contains(missing.Message, "model_uint8.onnx");
+            StringAssert.Contains(missing.Message, "onnx/model_fp16.onnx");
+            var unknown = Assert.ThrowsExactly<ArgumentException>(() => ModelFolder.Open(root, "fp8"));
+            Assert.AreEqual("dtype", unknown.ParamName);
+            StringAssert.Contains(unknown.Message, "q4f16");
+            Assert.ThrowsExactly<ArgumentException>(() => ModelFolder.Open(Path.Combine(onnx, "model.onnx"), "fp16"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void APairAloneIsTheDefault()
+    {
+        string root = Directory.CreateTempSubdirectory("mlnt-gen-pair").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(root, "decoder_model.onnx"), [1]);
+            File.WriteAllBytes(Path.Combine(root, "decoder_with_past_model.onnx"), [1]);
+            ModelFolder folder = ModelFolder.Open(root);
+            Assert.AreEqual(Path.Combine(root, "decoder_model.onnx"), folder.ModelFile);
+            Assert.AreEqual(Path.Combine(root, "decoder_with_past_model.onnx"), folder.WithPastModelFile);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void VariantsResolveInsideTheFolderOnly()
     {
         string root = Directory.CreateTempSubdirectory("mlnt-gen-folder").FullName;

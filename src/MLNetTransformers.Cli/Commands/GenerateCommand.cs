@@ -28,10 +28,13 @@ internal static class GenerateCommand
         var numBeams = new Option<int>("--num-beams") { Description = "Beam search width (1 = no beam search). Beam search prints the best sequence when it is done.", DefaultValueFactory = _ => 1 };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text is generated (trimmed from the output). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var json = new Option<bool>("--json") { Description = "Write one JSON object with ids, text and finish reason instead of streaming text." };
+        var dtype = new Option<string?>("--dtype") { Description = $"The ONNX variant, named as transformers.js names them: {string.Join(", ", ModelFolder.Dtypes)} (default: onnx/model.onnx)." };
+        var truncate = new Option<string>("--truncate") { Description = "A prompt too long for the context: 'none' (an error) or 'left' (drop its oldest tokens, keeping BOS).", DefaultValueFactory = _ => "none" };
+        truncate.AcceptOnlyFromAmong("none", "left");
         var runtime = new RuntimeOptions();
         var command = new Command("generate", "Generate text with a decoder model, streaming it to stdout.")
         {
-            model, prompt, promptArgument, maxNewTokens, greedy, temperature, topK, topP, minP, seed, repetitionPenalty, numBeams, stop, json,
+            model, prompt, promptArgument, maxNewTokens, greedy, temperature, topK, topP, minP, seed, repetitionPenalty, numBeams, stop, json, dtype, truncate,
         };
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -63,6 +66,7 @@ internal static class GenerateCommand
                         RepetitionPenalty = parse.GetValue(repetitionPenalty) ?? 1f,
                         StopStrings = parse.GetValue(stop) is { Length: > 0 } stops ? stops : null,
                         NumBeams = beams,
+                        Truncation = parse.GetValue(truncate) == "left" ? PromptTruncation.Left : PromptTruncation.None,
                     };
                 }
                 catch (ArgumentOutOfRangeException ex)
@@ -74,7 +78,11 @@ internal static class GenerateCommand
                 ModelFolder folder;
                 try
                 {
-                    folder = ModelFolder.Open(parse.GetValue(model)!);
+                    folder = ModelFolder.Open(parse.GetValue(model)!, parse.GetValue(dtype));
+                }
+                catch (ArgumentException ex) when (ex.ParamName == "dtype")
+                {
+                    throw new CliException($"--dtype: {ex.Message.Split(" (Parameter", 2)[0]}", ExitCodes.BadInput, ex);
                 }
                 catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
                 {

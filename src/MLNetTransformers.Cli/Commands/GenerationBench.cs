@@ -41,24 +41,33 @@ internal static class GenerationBench
         }
 
         var options = new GenerationOptions { MaxNewTokens = prefill ? 1 : request.NewTokens, EosTokenIds = [] };
-        RunOnce(generator, promptIds, options, out _, out _); // warm-up
+        _ = RunOnce(generator, promptIds, options, out _, out _); // warm-up
 
         var firstTokenMs = new List<double>();
         var tokenMs = new List<double>();
         long generated = 0;
         double decodeSeconds = 0;
         int runs = 0;
+        TimeSpan stepTime = TimeSpan.Zero, modelTime = TimeSpan.Zero;
         var total = Stopwatch.StartNew();
         do
         {
-            RunOnce(generator, promptIds, options, out double ttft, out List<double> steps);
+            GenerationTimings timings = RunOnce(generator, promptIds, options, out double ttft, out List<double> steps);
             firstTokenMs.Add(ttft);
             tokenMs.AddRange(steps);
             generated += steps.Count;
             decodeSeconds += steps.Sum() / 1000;
+            stepTime += prefill ? timings.PrefillTime : timings.DecodeTime;
+            modelTime += prefill ? timings.PrefillModelTime : timings.DecodeModelTime;
             runs++;
         }
         while (total.Elapsed < request.Duration || runs < 3);
+
+        // Our share of each step: the generator's own step time (feeds, logits processing, token choice, text) over the time inside
+        // ONNX Runtime's run call; the streamed share adds the async hand-over to the consumer, measured from the updates' arrival.
+        double overheadPercent = 100 * ((stepTime / modelTime) - 1);
+        double modelMsPerToken = modelTime.TotalMilliseconds / Math.Max(1, prefill ? runs : generated);
+        double streamedOverheadPercent = 100 * ((decodeSeconds * 1000 / Math.Max(1, generated) / modelMsPerToken) - 1);
 
         firstTokenMs.Sort();
         tokenMs.Sort();
@@ -79,24 +88,34 @@ internal static class GenerationBench
                 w.WriteNumber("prompt_tokens", promptIds.Length);
                 w.WriteNumber("new_tokens", options.MaxNewTokens ?? 0);
                 w.WriteNumber("runs", runs);
+                w.WriteNumber("ort_run_ms_per_token", Math.Round(modelMsPerToken, 4));
+                w.WriteNumber("overhead_pct", Math.Round(overheadPercent, 2));
+                if (!prefill)
+                {
+                    w.WriteNumber("streamed_overhead_pct", Math.Round(streamedOverheadPercent, 2));
+                }
             });
         }
         else
         {
             console.Err.WriteLine(
                 $"scenario {request.Scenario}: {tokensPerSecond:F1} tokens/s, time to first token {ttftMedian:F2} ms, {(prefill ? "prefill" : "per token")} p50 {p50:F3} ms p95 {p95:F3} ms, peak RSS {rss:F0} MB ({promptIds.Length} prompt tokens, {runs} runs)");
+            console.Err.WriteLine(
+                $"inside ONNX Runtime's run: {modelMsPerToken:F4} ms per {(prefill ? "prefill" : "token")}; our overhead {overheadPercent:F2}%{(prefill ? string.Empty : $" ({streamedOverheadPercent:F2}% with streaming to the consumer)")}");
         }
     }
 
-    /// <summary>One generation, timing the first token and every later token from update to update.</summary>
-    private static void RunOnce(Generator generator, int[] promptIds, GenerationOptions options, out double firstTokenMs, out List<double> stepMs)
+    /// <summary>One generation, timing the first token and every later token from update to update; returns the generator's own timings.</summary>
+    private static GenerationTimings RunOnce(Generator generator, int[] promptIds, GenerationOptions options, out double firstTokenMs, out List<double> stepMs)
     {
+        GenerationTimings? timings = null;
         stepMs = new List<double>(options.MaxNewTokens ?? 16);
         firstTokenMs = 0;
         long start = Stopwatch.GetTimestamp(), previous = start;
         bool first = true;
         foreach (GenerationUpdate update in generator.GenerateAsync(promptIds, options).ToBlockingEnumerable())
         {
+            timings = update.Result?.Timings ?? timings;
             if (update.TokenId < 0)
             {
                 continue;
@@ -115,5 +134,7 @@ internal static class GenerationBench
 
             previous = now;
         }
+
+        return timings ?? throw new InvalidOperationException("The generation ended without a result.");
     }
 }

@@ -83,6 +83,17 @@ public sealed record GenerationOptions
     /// then the tokenizer's); an empty list disables end-of-sequence stopping.</summary>
     public IReadOnlyList<int>? EosTokenIds { get; init; }
 
+    /// <summary><c>pad_token_id</c>: the id that left-pads shorter prompts of a batch (masked out, never seen by the model's
+    /// attention); <see langword="null"/> for the tokenizer's pad token, else config.json's, else the first end-of-sequence id.</summary>
+    public int? PadTokenId { get; init; }
+
+    /// <summary>
+    /// What to do with a prompt that leaves no room in the model's context for <see cref="MaxNewTokens"/>:
+    /// <see cref="PromptTruncation.None"/> (the default) rejects it with an <see cref="ArgumentException"/>;
+    /// <see cref="PromptTruncation.Left"/> drops its oldest tokens (keeping a leading BOS token) so that prompt + new tokens fit.
+    /// </summary>
+    public PromptTruncation Truncation { get; init; }
+
     /// <summary>Stop strings, matched on the decoded text across token boundaries and trimmed from the result.</summary>
     public IReadOnlyList<string>? StopStrings { get; init; }
 
@@ -110,4 +121,14 @@ public sealed record GenerationOptions
             TypicalP = TypicalP,
         };
     }
+}
+
+/// <summary>How a prompt too long for the model's context is handled.</summary>
+public enum PromptTruncation
+{
+    /// <summary>Reject it with a clear error.</summary>
+    None,
+
+    /// <summary>Drop the oldest tokens (after a leading BOS token, which is kept) until prompt + new tokens fit the context.</summary>
+    Left,
 }

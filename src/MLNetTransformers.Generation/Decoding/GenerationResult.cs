@@ -11,7 +11,12 @@ namespace MLNetTransformers.Generation.Decoding;
 /// <param name="StopString">The stop string that ended it, or <see langword="null"/>.</param>
 /// <param name="Score">Beam search only: the sequence score, Σ log-probabilities of the generated ids divided by
 /// (generated length ** length_penalty); <see langword="null"/> otherwise.</param>
-public sealed record GenerationResult(IReadOnlyList<int> PromptIds, IReadOnlyList<int> NewIds, string Text, FinishReason FinishReason, string? StopString, double? Score = null);
+public sealed record GenerationResult(IReadOnlyList<int> PromptIds, IReadOnlyList<int> NewIds, string Text, FinishReason FinishReason, string? StopString, double? Score = null)
+{
+    /// <summary>Where the time went (prefill and decoding steps, total and inside ONNX Runtime's run call); <see langword="null"/>
+    /// when not measured.</summary>
+    public GenerationTimings? Timings { get; init; }
+}
 
 /// <summary>
 /// One item of a streamed generation: a generated token with the text it released (possibly empty: text is never split inside a

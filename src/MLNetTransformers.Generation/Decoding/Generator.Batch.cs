@@ -73,6 +73,79 @@ public sealed partial class Generator
             throw new ArgumentException($"{rowOptions.Count} options were given for {prompts.Count} prompts.", nameof(rowOptions));
         }
 
+        using BatchRun run = StartBatch(prompts, rowOptions);
+        while (run.Step(cancellationToken) is not null)
+        {
+        }
+
+        return run.Results();
+    }
+
+    /// <summary>Streams several text prompts' continuations generated as one batch (each encoded with <see cref="Encode"/>).</summary>
+    /// <param name="prompts">The prompts.</param>
+    /// <param name="options">The options of every row; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step.</param>
+    /// <returns>Per step, one update per row still running, tagged with its row; a row's last update carries its result.</returns>
+    public IAsyncEnumerable<BatchGenerationUpdate> GenerateBatchAsync(IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var rowOptions = new GenerationOptions?[prompts.Count];
+        Array.Fill(rowOptions, options);
+        return GenerateBatchAsync(prompts.Select(Encode).ToArray(), rowOptions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Streams the continuations of several tokenized prompts generated as one batch, each row with its own options: the same
+    /// generation as <see cref="GenerateBatch(IReadOnlyList{IReadOnlyList{int}}, IReadOnlyList{GenerationOptions?}, CancellationToken)"/>,
+    /// delivered step by step. Each decoding step runs on the thread pool.
+    /// </summary>
+    /// <param name="prompts">The prompts' ids.</param>
+    /// <param name="rowOptions">One entry per prompt (<see langword="null"/> for the defaults).</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step (<see cref="OperationCanceledException"/>).</param>
+    /// <returns>Per step, one update per row still running, tagged with its row (text deltas never split a character); a row's
+    /// last update carries its result (<see cref="GenerationUpdate.IsFinal"/>).</returns>
+    /// <exception cref="ArgumentException">As the synchronous overload, thrown at the call.</exception>
+    public IAsyncEnumerable<BatchGenerationUpdate> GenerateBatchAsync(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions?> rowOptions, CancellationToken cancellationToken = default)
+    {
+        BatchRun run = StartBatch(prompts, rowOptions);
+        return StreamBatch(run, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<BatchGenerationUpdate> StreamBatch(BatchRun run, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using (run)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                BatchGenerationUpdate[]? updates = await Task.Run(() => run.Step(cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (updates is null)
+                {
+                    yield break;
+                }
+
+                foreach (BatchGenerationUpdate update in updates)
+                {
+                    yield return update;
+                }
+            }
+        }
+    }
+
+    private BatchRun StartBatch(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions?> rowOptions)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(rowOptions);
+        if (prompts.Count == 0)
+        {
+            throw new ArgumentException("The batch has no prompts.", nameof(prompts));
+        }
+
+        if (rowOptions.Count != prompts.Count)
+        {
+            throw new ArgumentException($"{rowOptions.Count} options were given for {prompts.Count} prompts.", nameof(rowOptions));
+        }
+
         var rows = new BatchRow[prompts.Count];
         for (int b = 0; b < rows.Length; b++)
         {
@@ -80,10 +153,9 @@ public sealed partial class Generator
             rows[b] = new BatchRow(setup);
         }
 
-        int padId = Tokenizer?.PadTokenId ?? Model.Config?.PadTokenId ?? (rows[0].EosIds.Count > 0 ? rows[0].EosIds[0] : 0);
-        using var run = new BatchRun(this, rows, padId);
-        run.Run(cancellationToken);
-        return [.. rows.Select(r => r.Result!)];
+        int padId = rowOptions.FirstOrDefault(o => o?.PadTokenId is not null)?.PadTokenId
+            ?? Tokenizer?.PadTokenId ?? Model.Config?.PadTokenId ?? (rows[0].EosIds.Count > 0 ? rows[0].EosIds[0] : 0);
+        return new BatchRun(this, rows, padId);
     }
 
     /// <summary>One row of a batch: its unpadded history, stopping rules, processors, sampler and text streamer.</summary>
@@ -120,35 +192,38 @@ public sealed partial class Generator
 
         public ReadOnlySpan<int> Prompt => _history.AsSpan(0, PromptLength);
 
-        public GenerationResult? Result { get; private set; }
+        public GenerationResult? Result { get; set; }
 
-        /// <summary>Applies the processors to this row's logits (over its unpadded history), chooses and records the token.</summary>
-        public int Choose(Span<float> logits)
+        /// <summary>Applies the processors to this row's logits (over its unpadded history), chooses and records the token;
+        /// <paramref name="text"/> receives the text it releases (with the rest of the text when it ends the row).</summary>
+        public int Choose(Span<float> logits, out string text)
         {
             _processors.Process(logits, _history.AsSpan(0, Length), PromptLength);
             int token = _random is null ? TokenSelection.ArgMax(logits) : TokenSelection.Sample(logits, _random);
             _history[Length++] = token;
             TextChunk chunk = _streamer?.Append(token) ?? new TextChunk(string.Empty);
+            text = chunk.Text;
             if (chunk.IsStop)
             {
                 Complete(FinishReason.Stop, chunk.StopString);
             }
             else if (_eos.Contains(token))
             {
-                Finish(FinishReason.Eos);
+                text += Finish(FinishReason.Eos);
             }
             else if (Length - PromptLength >= MaxNew)
             {
-                Finish(FinishReason.Length);
+                text += Finish(FinishReason.Length);
             }
 
             return token;
         }
 
-        private void Finish(FinishReason reason)
+        private string Finish(FinishReason reason)
         {
             TextChunk last = _streamer?.Complete() ?? new TextChunk(string.Empty);
             Complete(last.IsStop ? FinishReason.Stop : reason, last.StopString);
+            return last.Text;
         }
 
         private void Complete(FinishReason reason, string? stopString) =>
@@ -169,12 +244,12 @@ public sealed partial class Generator
         private readonly long[] _stepIds;
         private readonly long[] _stepPositions;
         private readonly long[] _stepTokenTypes;
-        private readonly bool[] _useCacheBranch = [true];
         private readonly Dictionary<string, OrtValue> _feeds = new(StringComparer.Ordinal);
         private float[] _logits = [];
         private int _vocabulary;
         private int _length;
         private bool _pastFilled;
+        private bool _finished;
 
         public BatchRun(Generator owner, BatchRow[] rows, int padId)
         {
@@ -205,33 +280,56 @@ public sealed partial class Generator
             _length = maxPrompt;
         }
 
-        public void Run(CancellationToken cancellationToken)
+        public GenerationClock Clock { get; } = new();
+
+        /// <summary>Runs one step for the whole batch; returns one update per row that was still running, or null once every
+        /// row has finished.</summary>
+        public BatchGenerationUpdate[]? Step(CancellationToken cancellationToken)
         {
-            while (true)
+            if (_finished)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                RunModel(cancellationToken);
-                bool allFinished = true;
-                for (int b = 0; b < _batch; b++)
-                {
-                    BatchRow row = _rows[b];
-                    int token = _padId;
-                    if (row.Result is null)
-                    {
-                        token = row.Choose(_logits.AsSpan(b * _vocabulary, _vocabulary));
-                    }
-
-                    allFinished &= row.Result is not null;
-                    _tokens[(b * _stride) + _length] = token;
-                }
-
-                _length++;
-                if (allFinished)
-                {
-                    return;
-                }
+                return null;
             }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            Clock.StartStep();
+            RunModel(cancellationToken);
+            var chosen = new List<(int Row, int Token, string Text)>(_batch);
+            bool allFinished = true;
+            for (int b = 0; b < _batch; b++)
+            {
+                BatchRow row = _rows[b];
+                int token = _padId;
+                if (row.Result is null)
+                {
+                    token = row.Choose(_logits.AsSpan(b * _vocabulary, _vocabulary), out string text);
+                    chosen.Add((b, token, text));
+                }
+
+                allFinished &= row.Result is not null;
+                _tokens[(b * _stride) + _length] = token;
+            }
+
+            _length++;
+            _finished = allFinished;
+            Clock.EndStep();
+            var updates = new BatchGenerationUpdate[chosen.Count];
+            for (int i = 0; i < updates.Length; i++)
+            {
+                (int b, int token, string text) = chosen[i];
+                BatchRow row = _rows[b];
+                if (row.Result is { Timings: null } result)
+                {
+                    row.Result = result with { Timings = Clock.ToTimings() };
+                }
+
+                updates[i] = new BatchGenerationUpdate(b, new GenerationUpdate(token, text, row.Result));
+            }
+
+            return updates;
         }
+
+        public IReadOnlyList<GenerationResult> Results() => [.. _rows.Select(r => r.Result!)];
 
         public void Dispose()
         {
@@ -258,8 +356,7 @@ public sealed partial class Generator
 
         private void RunModel(CancellationToken cancellationToken)
         {
-            DecoderSignature signature = _owner.Signature;
-            if (!_pastFilled || signature.PastInputs.Count == 0)
+            if (!_pastFilled || _owner.Signature.PastInputs.Count == 0)
             {
                 // Prefill (or, without a past, the whole padded batch every step); position ids come from the mask.
                 long[] ids = new long[_batch * _length];
@@ -268,9 +365,11 @@ public sealed partial class Generator
                     _tokens.AsSpan(b * _stride, _length).CopyTo(ids.AsSpan(b * _length, _length));
                 }
 
-                using DecoderInputs inputs = DecoderInputs.CreateWithEmptyPast(signature, ids, _batch, FillMask().Span);
-                using SessionOutputs outputs = _owner._session.Run(inputs.Feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
+                using (StepRun prefill = _owner.RunPrefill(ids, _batch, FillMask().Span, Clock, cancellationToken))
+                {
+                    Consume(prefill.Outputs);
+                }
+
                 _pastFilled = true;
                 return;
             }
@@ -282,37 +381,9 @@ public sealed partial class Generator
                 _stepPositions[b] = _length - _padding[b] - 1;
             }
 
-            long[] stepShape = [_batch, 1];
-            var stepValues = new List<OrtValue>(5);
-            try
+            using (StepRun step = _owner.RunWithPast(_feeds, _batch, _stepIds, FillMask(), _stepPositions, _stepTokenTypes, Clock, cancellationToken))
             {
-                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(_stepIds, stepShape));
-                if (signature.HasAttentionMask)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.AttentionMaskName] = OrtValue.CreateTensor(FillMask(), [_batch, _length]));
-                }
-
-                if (signature.HasPositionIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(_stepPositions, stepShape));
-                }
-
-                if (signature.HasTokenTypeIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(_stepTokenTypes, stepShape));
-                }
-
-                if (signature.HasUseCacheBranch)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.UseCacheBranchName] = OrtValue.CreateTensor(_useCacheBranch, [1]));
-                }
-
-                using SessionOutputs outputs = _owner._session.Run(_feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
-            }
-            finally
-            {
-                DecoderStep.ReleaseStepInputs(stepValues, _feeds);
+                Consume(step.Outputs);
             }
         }
 
@@ -325,3 +396,8 @@ public sealed partial class Generator
         }
     }
 }
+
+/// <summary>One row's update in a streamed batch generation.</summary>
+/// <param name="Row">The row: the index of its prompt.</param>
+/// <param name="Update">The token and text delta; the row's last update carries its result.</param>
+public sealed record BatchGenerationUpdate(int Row, GenerationUpdate Update);

@@ -80,7 +80,7 @@ public sealed partial class Generator
         private readonly long[] _stepPositions;
         private readonly long[] _stepTokenTypes;
         private readonly long[] _ones;
-        private readonly bool[] _useCacheBranch = [true];
+        private readonly GenerationClock _clock = new();
         private readonly Dictionary<string, OrtValue> _feeds = new(StringComparer.Ordinal);
         private readonly List<(double Score, int[] Ids)> _finished = [];
         private readonly (double Score, int Beam, int Token)[] _top;
@@ -128,6 +128,7 @@ public sealed partial class Generator
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                _clock.StartStep();
                 RunModel(cancellationToken);
                 int candidates = SelectCandidates();
                 int generated = _length + 1 - _promptLength;
@@ -172,6 +173,7 @@ public sealed partial class Generator
                 (_sequences, _spare) = (_spare, _sequences);
                 _length++;
                 ReorderCache();
+                _clock.EndStep();
 
                 if (generated >= _row.MaxNew)
                 {
@@ -234,7 +236,10 @@ public sealed partial class Generator
             }
 
             bool eos = hypothesis.Ids.Length > 0 && _eos.Contains(hypothesis.Ids[^1]);
-            return new GenerationResult(_row.Prompt, hypothesis.Ids, text, eos ? Text.FinishReason.Eos : Text.FinishReason.Length, null, hypothesis.Score);
+            return new GenerationResult(_row.Prompt, hypothesis.Ids, text, eos ? Text.FinishReason.Eos : Text.FinishReason.Length, null, hypothesis.Score)
+            {
+                Timings = _clock.ToTimings(),
+            };
         }
 
         private void AddHypothesis(double score, int[] ids)
@@ -364,8 +369,7 @@ public sealed partial class Generator
 
         private void RunModel(CancellationToken cancellationToken)
         {
-            DecoderSignature signature = _owner.Signature;
-            if (!_pastFilled || signature.PastInputs.Count == 0)
+            if (!_pastFilled || _owner.Signature.PastInputs.Count == 0)
             {
                 long[] ids = new long[_beams * _length];
                 for (int b = 0; b < _beams; b++)
@@ -376,9 +380,11 @@ public sealed partial class Generator
                     }
                 }
 
-                using DecoderInputs inputs = DecoderInputs.CreateWithEmptyPast(signature, ids, _beams);
-                using SessionOutputs outputs = _owner._session.Run(inputs.Feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
+                using (StepRun prefill = _owner.RunPrefill(ids, _beams, default, _clock, cancellationToken))
+                {
+                    Consume(prefill.Outputs);
+                }
+
                 _pastFilled = true;
                 return;
             }
@@ -389,37 +395,9 @@ public sealed partial class Generator
                 _stepPositions[b] = _length - 1;
             }
 
-            long[] stepShape = [_beams, 1];
-            var stepValues = new List<OrtValue>(5);
-            try
+            using (StepRun step = _owner.RunWithPast(_feeds, _beams, _stepIds, _ones.AsMemory(0, _beams * _length), _stepPositions, _stepTokenTypes, _clock, cancellationToken))
             {
-                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(_stepIds, stepShape));
-                if (signature.HasAttentionMask)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.AttentionMaskName] = OrtValue.CreateTensor(_ones.AsMemory(0, _beams * _length), [_beams, _length]));
-                }
-
-                if (signature.HasPositionIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(_stepPositions, stepShape));
-                }
-
-                if (signature.HasTokenTypeIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(_stepTokenTypes, stepShape));
-                }
-
-                if (signature.HasUseCacheBranch)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.UseCacheBranchName] = OrtValue.CreateTensor(_useCacheBranch, [1]));
-                }
-
-                using SessionOutputs outputs = _owner._session.Run(_feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
-            }
-            finally
-            {
-                DecoderStep.ReleaseStepInputs(stepValues, _feeds);
+                Consume(step.Outputs);
             }
         }
 

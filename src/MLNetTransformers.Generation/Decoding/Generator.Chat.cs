@@ -35,11 +35,12 @@ public sealed partial class Generator
     /// <param name="messages">The conversation.</param>
     /// <param name="chatTemplate">A template source or the name of one of the tokenizer's templates; default: the model's.</param>
     /// <returns>The prompt ids.</returns>
-    /// <exception cref="InvalidOperationException">The model has no tokenizer, or no chat template and none was given.</exception>
+    /// <exception cref="FileNotFoundException">The model has no tokenizer.</exception>
+    /// <exception cref="InvalidOperationException">The model has no chat template and none was given.</exception>
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, string? chatTemplate = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        Tokenizer tokenizer = Tokenizer ?? throw new InvalidOperationException($"{Model.Directory} has no tokenizer (tokenizer.json or tokenizer.model); chat needs one to render the conversation.");
+        Tokenizer tokenizer = RequireTokenizer("render a chat conversation");
         if (chatTemplate is null && tokenizer.Config.ChatTemplate is null)
         {
             throw new InvalidOperationException($"{Model.Directory} has no chat template (tokenizer_config.json has no chat_template); pass a template to GenerateChat.");
@@ -54,7 +55,8 @@ public sealed partial class Generator
     /// <param name="chatTemplate">A template source or the name of one of the tokenizer's templates; default: the model's.</param>
     /// <param name="cancellationToken">Stops generation within one decoding step.</param>
     /// <returns>The result (its prompt ids are the rendered conversation's).</returns>
-    /// <exception cref="InvalidOperationException">The model has no tokenizer, or no chat template and none was given.</exception>
+    /// <exception cref="FileNotFoundException">The model has no tokenizer.</exception>
+    /// <exception cref="InvalidOperationException">The model has no chat template and none was given.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public GenerationResult GenerateChat(IReadOnlyList<ChatMessage> messages, GenerationOptions? options = null, string? chatTemplate = null, CancellationToken cancellationToken = default)
     {
@@ -72,7 +74,8 @@ public sealed partial class Generator
     /// <param name="chatTemplate">A template source or the name of one of the tokenizer's templates; default: the model's.</param>
     /// <param name="cancellationToken">Stops generation within one decoding step.</param>
     /// <returns>One update per generated token, then a final update with the result.</returns>
-    /// <exception cref="InvalidOperationException">The model has no tokenizer, or no chat template and none was given (thrown at the call).</exception>
+    /// <exception cref="FileNotFoundException">The model has no tokenizer (thrown at the call).</exception>
+    /// <exception cref="InvalidOperationException">The model has no chat template and none was given (thrown at the call).</exception>
     public IAsyncEnumerable<GenerationUpdate> GenerateChatAsync(IReadOnlyList<ChatMessage> messages, GenerationOptions? options = null, string? chatTemplate = null, CancellationToken cancellationToken = default)
     {
         GenerationRun run = StartChat(EncodeChat(messages, chatTemplate), options);

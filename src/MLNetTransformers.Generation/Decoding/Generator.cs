@@ -10,7 +10,7 @@ namespace MLNetTransformers.Generation.Decoding;
 /// <summary>
 /// Greedy and sampling text generation for one sequence with a causal decoder in the Optimum layout (see
 /// <see cref="DecoderSignature"/>): a single graph with <c>past_key_values.*</c> inputs that accepts an empty past, a merged
-/// decoder with <c>use_cache_branch</c>, or a graph without past (the whole sequence is recomputed every step).
+/// decoder with <c>use_cache_branch</c>, a decoder pair, or a graph without past (the whole sequence is recomputed every step).
 /// </summary>
 /// <remarks>
 /// <para>The KV cache stays in ONNX Runtime's memory: each step's <c>present.*</c> outputs are taken from the run's outputs
@@ -19,8 +19,10 @@ namespace MLNetTransformers.Generation.Decoding;
 /// (<see cref="LogitsProcessorList.Create"/>, Hugging Face's order) are applied and the token is chosen by
 /// <see cref="TokenSelection.ArgMax"/> or, when sampling, <see cref="TokenSelection.Sample"/> with a seeded
 /// <see cref="Xoshiro256StarStar"/>.</para>
+/// <para>Layouts (<see cref="DecoderLayout"/>, read from the graphs): a single graph "with past", a merged decoder with
+/// <c>use_cache_branch</c>, a <c>decoder_model</c> + <c>decoder_with_past_model</c> pair, or a graph without past.</para>
 /// <para>Batches of prompts: see <see cref="GenerateBatch(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?, CancellationToken)"/>.
-/// Beam search: see <see cref="GenerateBeams(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>. Not supported here: decoder pairs (<c>decoder_with_past_model.onnx</c>).</para>
+/// Beam search: see <see cref="GenerateBeams(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>.</para>
 /// <para>Generations may run concurrently on one instance: each has its own state. Chat generation keeps one cached conversation
 /// on the instance (see <see cref="GenerateChat"/>).</para>
 /// </remarks>
@@ -29,29 +31,46 @@ public sealed partial class Generator : IDisposable
     private const int FallbackMaxNewTokens = 20;
 
     private readonly InferenceSession _session;
-    private readonly bool _ownsSession;
+    private readonly InferenceSession? _prefillSession;
     private readonly string[] _outputNames;
     private readonly int? _configMaxNewTokens;
     private readonly int? _configMaxLength;
 
-    /// <summary>Loads a model folder: its default ONNX file (<see cref="ModelFolder.ModelFile"/>), its tokenizer when it has one,
-    /// and its generation defaults.</summary>
+    /// <summary>Loads a model folder: its ONNX file (<see cref="ModelFolder.ModelFile"/>, and <see cref="ModelFolder.WithPastModelFile"/>
+    /// for a decoder pair), its tokenizer when it has one, and its generation defaults. The layout is read from the graphs.</summary>
     /// <param name="model">The model folder.</param>
     /// <param name="options">Session options (execution providers, threads); <see langword="null"/> for the defaults.</param>
-    /// <exception cref="InvalidDataException">The model is not a decoder of a supported layout, or a file is malformed.</exception>
+    /// <exception cref="InvalidDataException">The model is not a decoder of a supported layout (the message lists the inputs or
+    /// outputs that cannot be mapped), or a file is malformed.</exception>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime cannot load the model or start a requested execution provider.</exception>
     public Generator(ModelFolder model, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
-        _session = new InferenceSession(model.ModelFile, options);
-        _ownsSession = true;
+        _session = new InferenceSession(model.WithPastModelFile ?? model.ModelFile, options);
         try
         {
             Signature = DecoderSignature.FromSession(_session, model.Config);
             if (Signature.PastInputs.Any(p => p.PresentName is null))
             {
                 string missing = string.Join(", ", Signature.PastInputs.Where(p => p.PresentName is null).Select(p => p.Name));
-                throw new InvalidDataException($"{model.ModelFile}: the past inputs {missing} have no matching present.* outputs.");
+                throw new InvalidDataException($"{_session.ModelPath}: the past inputs {missing} have no matching present.* outputs.");
+            }
+
+            _outputNames = [DecoderSignature.LogitsName, .. Signature.PastInputs.Select(p => p.PresentName!)];
+            if (model.WithPastModelFile is not null)
+            {
+                _prefillSession = new InferenceSession(model.ModelFile, options);
+                PrefillSignature = DecoderSignature.FromSession(_prefillSession, model.Config);
+                CheckPairPrefill();
+                Layout = DecoderLayout.Pair;
+            }
+            else
+            {
+                PrefillSignature = Signature;
+                Layout = Signature.PastInputs.Count == 0 ? DecoderLayout.NoPast
+                    : Signature.HasUseCacheBranch ? DecoderLayout.Merged
+                    : DecoderLayout.WithPast;
             }
 
             Tokenizer = model.HasTokenizer ? model.LoadTokenizer() : null;
@@ -61,10 +80,10 @@ public sealed partial class Generator : IDisposable
                 : Tokenizer?.EosTokenId is { } tokenizerEos ? [tokenizerEos]
                 : [];
             ContextLength = model.Config?.MaxPositionEmbeddings;
-            _outputNames = [DecoderSignature.LogitsName, .. Signature.PastInputs.Select(p => p.PresentName!)];
         }
         catch
         {
+            _prefillSession?.Dispose();
             _session.Dispose();
             throw;
         }
@@ -73,8 +92,15 @@ public sealed partial class Generator : IDisposable
     /// <summary>The model folder.</summary>
     public ModelFolder Model { get; }
 
-    /// <summary>The decoder's inputs and outputs.</summary>
+    /// <summary>The inputs and outputs of the graph that runs the decoding steps (for a pair, <c>decoder_with_past_model</c>).</summary>
     public DecoderSignature Signature { get; }
+
+    /// <summary>The inputs and outputs of the graph that runs the prefill: <see cref="Signature"/>, except for a pair, whose
+    /// <c>decoder_model</c> has no past inputs.</summary>
+    public DecoderSignature PrefillSignature { get; }
+
+    /// <summary>How the model carries its key/value cache, read from its graphs.</summary>
+    public DecoderLayout Layout { get; }
 
     /// <summary>The tokenizer, or <see langword="null"/> when the folder has none (then only ids can be generated, without text).</summary>
     public Tokenizer? Tokenizer { get; }
@@ -86,17 +112,20 @@ public sealed partial class Generator : IDisposable
     /// <summary>The model's context length (<c>max_position_embeddings</c>), or <see langword="null"/> when unknown.</summary>
     public int? ContextLength { get; }
 
-    /// <summary>The ONNX Runtime session.</summary>
+    /// <summary>The ONNX Runtime session of the decoding steps (for a pair, <c>decoder_with_past_model</c>).</summary>
     public InferenceSession Session => _session;
+
+    /// <summary>The ONNX Runtime session of the prefill: <see cref="Session"/>, except for a pair (<c>decoder_model</c>).</summary>
+    public InferenceSession PrefillSession => _prefillSession ?? _session;
 
     /// <summary>Encodes a prompt with the model's tokenizer (special tokens added, e.g. Llama's BOS).</summary>
     /// <param name="prompt">The prompt text.</param>
     /// <returns>The ids.</returns>
-    /// <exception cref="InvalidOperationException">The model has no tokenizer.</exception>
+    /// <exception cref="FileNotFoundException">The model folder has no tokenizer (the message names the file looked for).</exception>
     public int[] Encode(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        Tokenizer tokenizer = Tokenizer ?? throw new InvalidOperationException($"{Model.Directory} has no tokenizer (tokenizer.json or tokenizer.model); pass token ids.");
+        Tokenizer tokenizer = RequireTokenizer("encode a text prompt (or pass token ids)");
         return [.. tokenizer.Encode(prompt).Ids];
     }
 
@@ -148,14 +177,18 @@ public sealed partial class Generator : IDisposable
         return Stream(run, cancellationToken);
     }
 
+    /// <summary>The tokenizer, or a <see cref="FileNotFoundException"/> naming the missing file and what needed it.</summary>
+    private Tokenizer RequireTokenizer(string purpose) => Tokenizer
+        ?? throw new FileNotFoundException(
+            $"{Model.Directory} has no tokenizer.json (nor tokenizer.model), which is needed to {purpose}.",
+            Path.Combine(Model.Directory, "tokenizer.json"));
+
     /// <summary>Disposes the session and the cached chat conversation.</summary>
     public void Dispose()
     {
         ClearChatCache();
-        if (_ownsSession)
-        {
-            _session.Dispose();
-        }
+        _prefillSession?.Dispose();
+        _session.Dispose();
     }
 
     private static async IAsyncEnumerable<GenerationUpdate> Stream(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -214,12 +247,35 @@ public sealed partial class Generator : IDisposable
             ?? (_configMaxLength is { } maxLength && maxLength > prompt.Length ? maxLength - prompt.Length : FallbackMaxNewTokens);
         if (ContextLength is { } context)
         {
-            if (prompt.Length >= context)
+            if (options.MaxNewTokens is { } asked && asked >= context)
             {
-                throw new ArgumentException($"The prompt has {prompt.Length} tokens; the model's context is {context}, which leaves no room to generate.", parameterName);
+                throw new ArgumentOutOfRangeException(nameof(options), asked, $"max_new_tokens = {asked} is beyond the model's context of {context} tokens.");
             }
 
-            maxNew = Math.Min(maxNew, context - prompt.Length);
+            if (prompt.Length + maxNew > context)
+            {
+                if (options.Truncation == PromptTruncation.Left)
+                {
+                    // Keep the newest tokens (and a leading BOS, which the model expects first) so that the asked budget fits.
+                    maxNew = Math.Min(maxNew, context - 1);
+                    int keep = context - maxNew;
+                    int? bos = Model.Config?.BosTokenId ?? Tokenizer?.BosTokenId;
+                    prompt = bos is { } b && prompt[0] == b && keep > 1 ? [b, .. prompt.AsSpan(prompt.Length - keep + 1)] : prompt[^keep..];
+                }
+                else if (prompt.Length >= context)
+                {
+                    throw new ArgumentException($"The prompt has {prompt.Length} tokens; the model's context is {context}, which leaves no room to generate (ask for left truncation to keep its end).", parameterName);
+                }
+                else if (options.MaxNewTokens is not null)
+                {
+                    throw new ArgumentException($"The prompt's {prompt.Length} tokens + max_new_tokens = {maxNew} exceed the model's context of {context} tokens (lower max_new_tokens or ask for left truncation).", parameterName);
+                }
+                else
+                {
+                    // A default budget (generation_config.json or ours) shrinks to what the context leaves.
+                    maxNew = context - prompt.Length;
+                }
+            }
         }
 
         IReadOnlyList<int> eos = options.EosTokenIds ?? DefaultEosTokenIds;
@@ -287,7 +343,7 @@ public sealed partial class Generator : IDisposable
         private readonly long[] _stepIds = new long[1];
         private readonly long[] _stepPosition = new long[1];
         private readonly long[] _stepTokenType = new long[1];
-        private readonly bool[] _useCacheBranch = [true];
+        private readonly GenerationClock _clock = new();
         private float[] _logits = [];
         private readonly bool _keepCache;
         private int _length;
@@ -336,6 +392,18 @@ public sealed partial class Generator : IDisposable
                 return null;
             }
 
+            _clock.StartStep();
+            GenerationUpdate update = StepCore(cancellationToken);
+            if (Result is null)
+            {
+                _clock.EndStep();
+            }
+
+            return update;
+        }
+
+        private GenerationUpdate StepCore(CancellationToken cancellationToken)
+        {
             if (_finishing)
             {
                 return Finish(FinishReason.Length, null);
@@ -406,19 +474,22 @@ public sealed partial class Generator : IDisposable
             }
 
             Dispose();
+            _clock.EndStep();
             Result = new GenerationResult(
                 _history[.._promptLength],
                 _history[_promptLength.._length],
                 _streamer?.Text ?? string.Empty,
                 reason,
-                stopString);
+                stopString)
+            {
+                Timings = _clock.ToTimings(),
+            };
             return Result;
         }
 
         private void RunModel(CancellationToken cancellationToken)
         {
-            DecoderSignature signature = _owner.Signature;
-            if (!_pastFilled || signature.PastInputs.Count == 0)
+            if (!_pastFilled || _owner.Signature.PastInputs.Count == 0)
             {
                 // Prefill (or, without a past, the whole sequence every step).
                 long[] ids = new long[_length];
@@ -427,9 +498,11 @@ public sealed partial class Generator : IDisposable
                     ids[i] = _history[i];
                 }
 
-                using DecoderInputs inputs = DecoderInputs.CreateWithEmptyPast(signature, ids);
-                using SessionOutputs outputs = _owner._session.Run(inputs.Feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
+                using (StepRun prefill = _owner.RunPrefill(ids, 1, default, _clock, cancellationToken))
+                {
+                    Consume(prefill.Outputs);
+                }
+
                 _pastFilled = true;
                 _pastLength = _length;
                 return;
@@ -458,38 +531,12 @@ public sealed partial class Generator : IDisposable
                 }
             }
 
-            var stepValues = new List<OrtValue>(4);
-            try
+            using (StepRun step = _owner.RunWithPast(_feeds, 1, stepIds, _ones.AsMemory(0, _length), stepPosition, stepTokenType, _clock, cancellationToken))
             {
-                stepValues.Add(_feeds[DecoderSignature.InputIdsName] = OrtValue.CreateTensor(stepIds, [1, count]));
-                if (signature.HasAttentionMask)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.AttentionMaskName] = OrtValue.CreateTensor(_ones.AsMemory(0, _length), [1, _length]));
-                }
-
-                if (signature.HasPositionIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.PositionIdsName] = OrtValue.CreateTensor(stepPosition, [1, count]));
-                }
-
-                if (signature.HasTokenTypeIds)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.TokenTypeIdsName] = OrtValue.CreateTensor(stepTokenType, [1, count]));
-                }
-
-                if (signature.HasUseCacheBranch)
-                {
-                    stepValues.Add(_feeds[DecoderSignature.UseCacheBranchName] = OrtValue.CreateTensor(_useCacheBranch, [1]));
-                }
-
-                using SessionOutputs outputs = _owner._session.Run(_feeds, _owner._outputNames, null, cancellationToken);
-                Consume(outputs);
-                _pastLength = _length;
+                Consume(step.Outputs);
             }
-            finally
-            {
-                DecoderStep.ReleaseStepInputs(stepValues, _feeds);
-            }
+
+            _pastLength = _length;
         }
 
         /// <summary>Reads the last position's logits into the reused buffer and keeps the presents as the next past.</summary>

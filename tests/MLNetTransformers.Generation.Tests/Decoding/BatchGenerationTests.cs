@@ -110,6 +110,64 @@ public sealed class BatchGenerationTests
         Assert.ThrowsExactly<OperationCanceledException>(() => s_llama.GenerateBatch(new[] { new[] { 1, 5 } }, options: null, cancellationToken: cancelled.Token));
     }
 
+    [TestMethod]
+    public async Task StreamedBatchEqualsTheBatchRowForRow()
+    {
+        Reference[] lines = ReadReference();
+        IReadOnlyList<int>[] prompts = [.. lines.Select(l => (IReadOnlyList<int>)l.PromptIds)];
+        var options = new GenerationOptions { MaxNewTokens = 30 };
+        IReadOnlyList<GenerationResult> expected = s_llama.GenerateBatch(prompts, options);
+        var ids = prompts.Select(_ => new List<int>()).ToArray();
+        var texts = prompts.Select(_ => new System.Text.StringBuilder()).ToArray();
+        var results = new GenerationResult?[prompts.Length];
+        var lastStep = new int[prompts.Length];
+        int step = 0;
+        int previousRow = int.MaxValue;
+        await foreach (BatchGenerationUpdate update in s_llama.GenerateBatchAsync(prompts, Enumerable.Repeat<GenerationOptions?>(options, prompts.Length).ToArray()))
+        {
+            if (update.Row <= previousRow)
+            {
+                step++;
+            }
+
+            previousRow = update.Row;
+            Assert.IsNull(results[update.Row], $"row {update.Row} has no updates after its result");
+            ids[update.Row].Add(update.Update.TokenId);
+            texts[update.Row].Append(update.Update.Text);
+            results[update.Row] = update.Update.Result;
+            lastStep[update.Row] = step;
+        }
+
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            CollectionAssert.AreEqual(expected[i].NewIds.ToArray(), ids[i].ToArray(), $"row {i} ids");
+            Assert.AreEqual(expected[i].Text, texts[i].ToString(), $"row {i} text");
+            Assert.AreEqual(expected[i].FinishReason, results[i]!.FinishReason);
+            Assert.IsNotNull(results[i]!.Timings);
+        }
+
+        Assert.IsGreaterThan(1, lastStep.Distinct().Count(), "rows finish at different steps");
+    }
+
+    [TestMethod]
+    public async Task CancellingAStreamedBatchStopsIt()
+    {
+        Reference[] lines = ReadReference();
+        using var cancellation = new CancellationTokenSource();
+        int updates = 0;
+        await Assert.ThrowsAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (BatchGenerationUpdate update in s_llama.GenerateBatchAsync(lines.Select(l => l.Prompt).ToArray(), new GenerationOptions { MaxNewTokens = 40, EosTokenIds = [] }, cancellation.Token))
+            {
+                if (++updates == lines.Length * 2)
+                {
+                    await cancellation.CancelAsync();
+                }
+            }
+        });
+        Assert.AreEqual(lines.Length * 2, updates, "nothing after the cancelling step");
+    }
+
     private static Reference[] ReadReference()
     {
         var lines = new List<Reference>();

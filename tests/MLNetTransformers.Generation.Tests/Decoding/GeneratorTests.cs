@@ -186,6 +186,43 @@ public sealed class GeneratorTests
     }
 
     [TestMethod]
+    public void ContextLimitsAreClearAndLeftTruncationKeepsBosAndTheEnd()
+    {
+        int[] prompt = [1, .. Enumerable.Range(0, 599).Select(i => 300 + (i % 500))];
+        var tooMany = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => s_llama.Generate([1, 5], new GenerationOptions { MaxNewTokens = 512 }));
+        StringAssert.Contains(tooMany.Message, "context of 512");
+        var noRoom = Assert.ThrowsExactly<ArgumentException>(() => s_llama.Generate(prompt[..450], new GenerationOptions { MaxNewTokens = 100 }));
+        StringAssert.Contains(noRoom.Message, "450");
+        StringAssert.Contains(noRoom.Message, "left truncation");
+
+        var left = new GenerationOptions { MaxNewTokens = 10, EosTokenIds = [], Truncation = PromptTruncation.Left };
+        GenerationResult truncated = s_llama.Generate(prompt, left);
+        Assert.HasCount(502, truncated.PromptIds);
+        Assert.AreEqual(1, truncated.PromptIds[0], "BOS is kept");
+        CollectionAssert.AreEqual(prompt[^501..], truncated.PromptIds.Skip(1).ToArray(), "the newest tokens are kept");
+        Assert.HasCount(10, truncated.NewIds);
+        GenerationResult direct = s_llama.Generate(truncated.PromptIds, left with { Truncation = PromptTruncation.None });
+        CollectionAssert.AreEqual(direct.NewIds.ToArray(), truncated.NewIds.ToArray());
+
+        // A default budget shrinks to what the context leaves instead of failing.
+        GenerationResult capped = s_llama.Generate(prompt[..500], new GenerationOptions { EosTokenIds = [] });
+        Assert.HasCount(12, capped.NewIds);
+    }
+
+    [TestMethod]
+    public void TimingsSplitPrefillAndDecodingAndTheirModelShare()
+    {
+        GenerationResult result = s_llama.Generate([1, 425, 4063], new GenerationOptions { MaxNewTokens = 10, EosTokenIds = [] });
+        GenerationTimings timings = result.Timings!;
+        Assert.IsNotNull(timings);
+        Assert.AreEqual(9, timings.DecodeSteps, "one model run per token after the first");
+        Assert.IsGreaterThan(TimeSpan.Zero, timings.PrefillModelTime);
+        Assert.IsGreaterThan(TimeSpan.Zero, timings.DecodeModelTime);
+        Assert.IsLessThanOrEqualTo(timings.PrefillTime, timings.PrefillModelTime);
+        Assert.IsLessThanOrEqualTo(timings.DecodeTime, timings.DecodeModelTime);
+    }
+
+    [TestMethod]
     public void MinNewTokensDelaysEos()
     {
         Reference shortest = ReadReference("tiny-llama").OrderBy(r => r.NewIds.Length).First();
