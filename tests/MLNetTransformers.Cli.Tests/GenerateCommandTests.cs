@@ -103,6 +103,24 @@ public sealed class GenerateCommandTests
     }
 
     [TestMethod]
+    public async Task NumReturnSequencesWritesOneJsonObjectPerSequence()
+    {
+        var (code, stdout, _) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "CAT, n.", "--temperature", "1.2", "--seed", "3", "--max-new-tokens", "8", "--num-return-sequences", "3", "--json");
+        Assert.AreEqual(0, code);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.HasCount(3, lines);
+        foreach (string line in lines)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(line);
+            Assert.IsLessThanOrEqualTo(8, document.RootElement.GetProperty("new_ids").GetArrayLength());
+        }
+
+        var (greedy, _, err) = await InspectCommandTests.Mlnt("generate", "--model", TinyLlama, "CAT, n.", "--num-return-sequences", "2");
+        Assert.AreEqual(2, greedy);
+        StringAssert.Contains(err, "sampling or beam search");
+    }
+
+    [TestMethod]
     public async Task LeftTruncationKeepsTheEndOfALongPrompt()
     {
         string prompt = string.Concat(Enumerable.Repeat("POLITICS, n. A strife of interests masquerading as a contest of principles. ", 40));

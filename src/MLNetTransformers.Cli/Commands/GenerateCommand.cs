@@ -28,13 +28,14 @@ internal static class GenerateCommand
         var numBeams = new Option<int>("--num-beams") { Description = "Beam search width (1 = no beam search). Beam search prints the best sequence when it is done.", DefaultValueFactory = _ => 1 };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text is generated (trimmed from the output). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var json = new Option<bool>("--json") { Description = "Write one JSON object with ids, text and finish reason instead of streaming text." };
+        var sequences = new Option<int>("--num-return-sequences") { Description = "Sequences to return: beam search's best N, or N samples (with --json one object per sequence).", DefaultValueFactory = _ => 1 };
         var dtype = new Option<string?>("--dtype") { Description = $"The ONNX variant, named as transformers.js names them: {string.Join(", ", ModelFolder.Dtypes)} (default: onnx/model.onnx)." };
         var truncate = new Option<string>("--truncate") { Description = "A prompt too long for the context: 'none' (an error) or 'left' (drop its oldest tokens, keeping BOS).", DefaultValueFactory = _ => "none" };
         truncate.AcceptOnlyFromAmong("none", "left");
         var runtime = new RuntimeOptions();
         var command = new Command("generate", "Generate text with a decoder model, streaming it to stdout.")
         {
-            model, prompt, promptArgument, maxNewTokens, greedy, temperature, topK, topP, minP, seed, repetitionPenalty, numBeams, stop, json, dtype, truncate,
+            model, prompt, promptArgument, maxNewTokens, greedy, temperature, topK, topP, minP, seed, repetitionPenalty, numBeams, stop, json, dtype, truncate, sequences,
         };
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -66,6 +67,7 @@ internal static class GenerateCommand
                         RepetitionPenalty = parse.GetValue(repetitionPenalty) ?? 1f,
                         StopStrings = parse.GetValue(stop) is { Length: > 0 } stops ? stops : null,
                         NumBeams = beams,
+                        NumReturnSequences = parse.GetValue(sequences),
                         Truncation = parse.GetValue(truncate) == "left" ? PromptTruncation.Left : PromptTruncation.None,
                     };
                 }
@@ -91,14 +93,16 @@ internal static class GenerateCommand
 
                 using var generator = new Generator(folder, sessionOptions);
                 GenerationResult? result = null;
+                IReadOnlyList<GenerationResult> results = [];
                 try
                 {
-                    if (beams > 1)
+                    if (beams > 1 || options.NumReturnSequences > 1)
                     {
-                        result = generator.GenerateBeams(text, options, cancellationToken)[0];
+                        results = generator.GenerateSequences(generator.Encode(text), options, cancellationToken);
+                        result = results[0];
                         if (!parse.GetValue(json))
                         {
-                            await console.Out.WriteAsync(result.Text).ConfigureAwait(false);
+                            await console.Out.WriteAsync(string.Join(Environment.NewLine, results.Select(r => r.Text))).ConfigureAwait(false);
                         }
                     }
                     else
@@ -127,25 +131,10 @@ internal static class GenerateCommand
 
                 if (parse.GetValue(json))
                 {
-                    console.WriteJsonLine(w =>
+                    foreach (GenerationResult sequence in results.Count > 0 ? results : [result])
                     {
-                        w.WriteStartArray("prompt_ids");
-                        foreach (int id in result.PromptIds)
-                        {
-                            w.WriteNumberValue(id);
-                        }
-
-                        w.WriteEndArray();
-                        w.WriteStartArray("new_ids");
-                        foreach (int id in result.NewIds)
-                        {
-                            w.WriteNumberValue(id);
-                        }
-
-                        w.WriteEndArray();
-                        w.WriteString("text", result.Text);
-                        w.WriteString("finish_reason", result.FinishReason.ToJsonString());
-                    });
+                        WriteJson(console, sequence);
+                    }
                 }
                 else
                 {
@@ -162,6 +151,31 @@ internal static class GenerateCommand
         });
         return command;
     }
+
+    private static void WriteJson(CliConsole console, GenerationResult result) =>
+        console.WriteJsonLine(w =>
+        {
+            w.WriteStartArray("prompt_ids");
+            foreach (int id in result.PromptIds)
+            {
+                w.WriteNumberValue(id);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("new_ids");
+            foreach (int id in result.NewIds)
+            {
+                w.WriteNumberValue(id);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("text", result.Text);
+            w.WriteString("finish_reason", result.FinishReason.ToJsonString());
+            if (result.Score is { } score)
+            {
+                w.WriteNumber("score", score);
+            }
+        });
 
     private static string Kebab(string? name) => string.Concat((name ?? "option").Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : string.Empty) + char.ToLowerInvariant(c) : c.ToString()));
 }

@@ -81,6 +81,49 @@ public sealed partial class Generator
         return run.Results();
     }
 
+    /// <summary>
+    /// <c>num_return_sequences</c> continuations of one prompt, as Hugging Face's <c>generate</c> returns them: beam search's best
+    /// <see cref="GenerationOptions.NumReturnSequences"/> when <see cref="GenerationOptions.NumBeams"/> &gt; 1; otherwise that many
+    /// samples drawn as one batch, row <c>i</c> seeded with <c>seed + i·φ</c> (φ = 0x9E3779B97F4A7C15; row 0 uses the seed itself,
+    /// so one sequence equals <see cref="Generate(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>).
+    /// </summary>
+    /// <param name="promptIds">The prompt's ids.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one decoding step.</param>
+    /// <returns>The sequences (beam search: best score first; sampling: in row order).</returns>
+    /// <exception cref="ArgumentException">Several sequences asked of greedy decoding (they would all be equal; Hugging Face
+    /// refuses this too), or a prompt rejected as by <see cref="Generate(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>.</exception>
+    public IReadOnlyList<GenerationResult> GenerateSequences(IReadOnlyList<int> promptIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new GenerationOptions();
+        if (options.NumBeams > 1)
+        {
+            return GenerateBeams(promptIds, options, cancellationToken);
+        }
+
+        int count = options.NumReturnSequences;
+        if (count == 1)
+        {
+            return [Generate(promptIds, options, cancellationToken)];
+        }
+
+        if (!options.DoSample || options.Temperature == 0f)
+        {
+            throw new ArgumentException($"num_return_sequences = {count} needs sampling or beam search: greedy decoding would return {count} equal sequences.", nameof(options));
+        }
+
+        ulong seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        var prompts = new IReadOnlyList<int>[count];
+        var rowOptions = new GenerationOptions?[count];
+        for (int i = 0; i < count; i++)
+        {
+            prompts[i] = promptIds;
+            rowOptions[i] = options with { Seed = unchecked(seed + ((ulong)i * 0x9E3779B97F4A7C15UL)), NumReturnSequences = 1 };
+        }
+
+        return GenerateBatch(prompts, rowOptions, cancellationToken);
+    }
+
     /// <summary>Streams several text prompts' continuations generated as one batch (each encoded with <see cref="Encode"/>).</summary>
     /// <param name="prompts">The prompts.</param>
     /// <param name="options">The options of every row; <see langword="null"/> for the defaults.</param>

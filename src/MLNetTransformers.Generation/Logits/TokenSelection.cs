@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace MLNetTransformers.Generation.Logits;
 
 /// <summary>
@@ -17,6 +20,60 @@ public static class TokenSelection
             throw new ArgumentException("The logits are empty.", nameof(logits));
         }
 
+        // Vectorized maximum first (no NaN seen), then the first position holding it: the same answer as the scalar scan, which
+        // only runs when a NaN is present (NaN wins, the first one).
+        if (Vector.IsHardwareAccelerated && logits.Length >= 2 * Vector<float>.Count)
+        {
+            ReadOnlySpan<Vector<float>> vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
+            Vector<float> max = vectors[0];
+            bool nan = !Vector.EqualsAll(max, max);
+            for (int v = 1; v < vectors.Length && !nan; v++)
+            {
+                nan = !Vector.EqualsAll(vectors[v], vectors[v]);
+                max = Vector.Max(max, vectors[v]);
+            }
+
+            if (!nan)
+            {
+                float best = max[0];
+                for (int lane = 1; lane < Vector<float>.Count; lane++)
+                {
+                    best = Math.Max(best, max[lane]);
+                }
+
+                for (int t = vectors.Length * Vector<float>.Count; t < logits.Length; t++)
+                {
+                    if (float.IsNaN(logits[t]))
+                    {
+                        return t;
+                    }
+
+                    best = Math.Max(best, logits[t]);
+                }
+
+                return FirstEqual(logits, best);
+            }
+        }
+
+        return ScalarArgMax(logits);
+    }
+
+    /// <summary>The first position equal to <paramref name="value"/> (== treats −0 and +0 alike, as the scalar scan's ties do).</summary>
+    private static int FirstEqual(ReadOnlySpan<float> logits, float value)
+    {
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private static int ScalarArgMax(ReadOnlySpan<float> logits)
+    {
         int best = 0;
         float bestValue = logits[0];
         if (float.IsNaN(bestValue))

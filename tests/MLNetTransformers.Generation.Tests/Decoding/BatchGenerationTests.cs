@@ -111,6 +111,29 @@ public sealed class BatchGenerationTests
     }
 
     [TestMethod]
+    public void NumReturnSequencesSamplesDistinctRepeatableRows()
+    {
+        int[] prompt = ReadReference()[0].PromptIds;
+        var options = new GenerationOptions { MaxNewTokens = 12, DoSample = true, Temperature = 1.5f, TopK = 0, Seed = 42, NumReturnSequences = 4, EosTokenIds = [] };
+        IReadOnlyList<GenerationResult> first = s_llama.GenerateSequences(prompt, options);
+        IReadOnlyList<GenerationResult> again = s_llama.GenerateSequences(prompt, options);
+        Assert.HasCount(4, first);
+        for (int i = 0; i < 4; i++)
+        {
+            CollectionAssert.AreEqual(first[i].NewIds.ToArray(), again[i].NewIds.ToArray(), $"row {i} repeats with the seed");
+        }
+
+        Assert.IsGreaterThan(1, first.Select(r => string.Join(",", r.NewIds)).Distinct().Count(), "rows are different samples");
+        GenerationResult single = s_llama.Generate(prompt, options with { NumReturnSequences = 1 });
+        CollectionAssert.AreEqual(single.NewIds.ToArray(), first[0].NewIds.ToArray(), "row 0 uses the seed itself");
+
+        Assert.ThrowsExactly<ArgumentException>(() => s_llama.GenerateSequences(prompt, new GenerationOptions { NumReturnSequences = 2 }));
+        IReadOnlyList<GenerationResult> beams = s_llama.GenerateSequences(prompt, new GenerationOptions { MaxNewTokens = 6, NumBeams = 3, NumReturnSequences = 2 });
+        Assert.HasCount(2, beams);
+        Assert.IsGreaterThanOrEqualTo(beams[1].Score!.Value, beams[0].Score!.Value);
+    }
+
+    [TestMethod]
     public async Task StreamedBatchEqualsTheBatchRowForRow()
     {
         Reference[] lines = ReadReference();

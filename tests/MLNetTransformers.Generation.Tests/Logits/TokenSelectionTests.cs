@@ -7,6 +7,50 @@ namespace MLNetTransformers.Generation.Tests.Logits;
 public sealed class TokenSelectionTests
 {
     [TestMethod]
+    public void ArgMax_OnLongRowsEqualsTheFirstLargestScan()
+    {
+        var random = new Random(11);
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            int length = random.Next(1, 5000);
+            float[] logits = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                // Few distinct values so that ties are common; some -inf, -0/+0 and the odd NaN.
+                logits[i] = random.Next(6) switch
+                {
+                    0 => float.NegativeInfinity,
+                    1 => -0f,
+                    2 => 0f,
+                    _ => random.Next(-20, 20) / 4f,
+                };
+            }
+
+            if (trial % 7 == 0)
+            {
+                logits[random.Next(length)] = float.NaN;
+            }
+
+            int expected = 0;
+            for (int i = 0; i < length; i++)
+            {
+                if (float.IsNaN(logits[i]))
+                {
+                    expected = i;
+                    break;
+                }
+
+                if (logits[i] > logits[expected])
+                {
+                    expected = i;
+                }
+            }
+
+            Assert.AreEqual(expected, TokenSelection.ArgMax(logits), $"trial {trial}, length {length}");
+        }
+    }
+
+    [TestMethod]
     public void ArgMax_TakesTheLowestIdOnTies()
     {
         Assert.AreEqual(1, TokenSelection.ArgMax([1f, 3f, 3f, 2f]));
