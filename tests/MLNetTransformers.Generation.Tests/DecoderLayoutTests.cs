@@ -84,6 +84,24 @@ public sealed class DecoderLayoutTests
     }
 
     [TestMethod]
+    [DataRow(DecoderLayout.Merged)]
+    [DataRow(DecoderLayout.Pair)]
+    public async Task ContinuousBatchingWorksOnEveryCachedLayout(DecoderLayout layout)
+    {
+        using var generator = new Generator(ModelFolder.Open(Folders[layout]), TestSupport.SessionOptions());
+        using var scheduler = new ContinuousBatchScheduler(generator);
+        (int[] Prompt, int[] NewIds)[] reference = [.. Reference()];
+        GenerationResult[] results = await Task.WhenAll(reference.Select(r => scheduler.GenerateResultAsync(r.Prompt, new GenerationOptions { MaxNewTokens = 40 })));
+        for (int i = 0; i < reference.Length; i++)
+        {
+            CollectionAssert.AreEqual(reference[i].NewIds, results[i].NewIds.ToArray(), $"{layout} request {i}");
+        }
+
+        using var noPast = new Generator(ModelFolder.Open(Folders[DecoderLayout.NoPast]), TestSupport.SessionOptions());
+        Assert.ThrowsExactly<NotSupportedException>(() => new ContinuousBatchScheduler(noPast));
+    }
+
+    [TestMethod]
     public void TheLayoutChecksOfTheTestModelsCatchAWrongFeed()
     {
         // The merged graph fed use_cache_branch = true with an empty past, and the pair's decode graph run as a prefill, give the

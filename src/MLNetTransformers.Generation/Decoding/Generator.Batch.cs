@@ -202,7 +202,7 @@ public sealed partial class Generator
     }
 
     /// <summary>One row of a batch: its unpadded history, stopping rules, processors, sampler and text streamer.</summary>
-    private sealed class BatchRow
+    internal sealed class BatchRow
     {
         private readonly int[] _history;
         private readonly HashSet<int> _eos;

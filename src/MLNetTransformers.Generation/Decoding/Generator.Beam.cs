@@ -328,42 +328,18 @@ public sealed partial class Generator
 
             ReorderedSteps++;
 
+            var slices = new KeyValueCache.RowSlice[_beams];
             foreach (PastKeyValueInput past in _owner.Signature.PastInputs)
             {
                 OrtValue source = _feeds[past.Name];
-                OrtValue target = OrtValue.CreateAllocatedTensor(source.ElementType, source.TensorInfo.Shape.ToArray());
-                try
+                int columns = checked((int)source.TensorInfo.Shape[2]);
+                for (int b = 0; b < _beams; b++)
                 {
-                    switch (source.ElementType)
-                    {
-                        case TensorElementType.Float32:
-                            CopyRows(source.GetTensorReadOnlySpan<float>(), target.GetTensorSpan<float>());
-                            break;
-                        case TensorElementType.Float16:
-                            CopyRows(source.GetTensorReadOnlySpan<Half>(), target.GetTensorSpan<Half>());
-                            break;
-                        default:
-                            throw new NotSupportedException($"{past.Name}: KV cache of {source.ElementType.GetName()} cannot be reordered.");
-                    }
-                }
-                catch
-                {
-                    target.Dispose();
-                    throw;
+                    slices[b] = new KeyValueCache.RowSlice(source, _sourceBeam[b], 0, columns);
                 }
 
-                _feeds[past.Name] = target;
+                _feeds[past.Name] = KeyValueCache.Gather(slices, columns);
                 source.Dispose();
-            }
-        }
-
-        private void CopyRows<T>(ReadOnlySpan<T> source, Span<T> target)
-            where T : unmanaged
-        {
-            int row = source.Length / _beams;
-            for (int b = 0; b < _beams; b++)
-            {
-                source.Slice(_sourceBeam[b] * row, row).CopyTo(target.Slice(b * row, row));
             }
         }
 

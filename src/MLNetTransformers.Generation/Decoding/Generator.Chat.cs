@@ -165,24 +165,13 @@ public sealed partial class Generator
                     return null;
                 }
 
-                long[] targetShape = [shape[0], shape[1], common, shape[3]];
-                OrtValue target;
-                switch (source.ElementType)
+                if (shape[0] != 1 || source.ElementType is not (TensorElementType.Float32 or TensorElementType.Float16))
                 {
-                    case TensorElementType.Float32:
-                        target = OrtValue.CreateAllocatedTensor(source.ElementType, targetShape);
-                        sliced[past.Key] = target;
-                        SliceRows(source.GetTensorReadOnlySpan<float>(), target.GetTensorSpan<float>(), shape, common);
-                        break;
-                    case TensorElementType.Float16:
-                        target = OrtValue.CreateAllocatedTensor(source.ElementType, targetShape);
-                        sliced[past.Key] = target;
-                        SliceRows(source.GetTensorReadOnlySpan<Half>(), target.GetTensorSpan<Half>(), shape, common);
-                        break;
-                    default:
-                        DisposeAll(sliced);
-                        return null;
+                    DisposeAll(sliced);
+                    return null;
                 }
+
+                sliced[past.Key] = KeyValueCache.Gather([new KeyValueCache.RowSlice(source, 0, 0, common)], common);
             }
         }
         catch
@@ -192,21 +181,6 @@ public sealed partial class Generator
         }
 
         return new ChatCache(cache.Ids[..common], sliced);
-    }
-
-    /// <summary>Copies the first <paramref name="length"/> positions of each <c>[batch, heads]</c> row of a
-    /// <c>[batch, heads, sequence, head_dim]</c> tensor.</summary>
-    private static void SliceRows<T>(ReadOnlySpan<T> source, Span<T> target, long[] shape, int length)
-        where T : unmanaged
-    {
-        int rows = checked((int)(shape[0] * shape[1]));
-        int headDim = checked((int)shape[3]);
-        int sourceRow = checked((int)shape[2]) * headDim;
-        int targetRow = length * headDim;
-        for (int r = 0; r < rows; r++)
-        {
-            source.Slice(r * sourceRow, targetRow).CopyTo(target.Slice(r * targetRow, targetRow));
-        }
     }
 
     private static void DisposeAll(Dictionary<string, OrtValue> values)

@@ -27,7 +27,7 @@ public sealed partial class Generator
     }
 
     /// <summary>Runs the prefill graph over <paramref name="ids"/> (<c>[rows, sequence]</c>) with an empty past.</summary>
-    private StepRun RunPrefill(ReadOnlySpan<long> ids, int rows, ReadOnlySpan<long> mask, GenerationClock clock, CancellationToken cancellationToken)
+    internal StepRun RunPrefill(ReadOnlySpan<long> ids, int rows, ReadOnlySpan<long> mask, GenerationClock clock, CancellationToken cancellationToken)
     {
         DecoderInputs inputs = DecoderInputs.CreateWithEmptyPast(PrefillSignature, ids, rows, mask);
         try
@@ -49,7 +49,7 @@ public sealed partial class Generator
     /// tokens after the cache), <paramref name="mask"/> is <c>[rows, past + count]</c>; the pasts are already in
     /// <paramref name="feeds"/>. The step's own inputs leave the feeds when the returned run is disposed.
     /// </summary>
-    private StepRun RunWithPast(Dictionary<string, OrtValue> feeds, int rows, Memory<long> ids, Memory<long> mask, Memory<long> positions, Memory<long> tokenTypes, GenerationClock clock, CancellationToken cancellationToken)
+    internal StepRun RunWithPast(Dictionary<string, OrtValue> feeds, int rows, Memory<long> ids, Memory<long> mask, Memory<long> positions, Memory<long> tokenTypes, GenerationClock clock, CancellationToken cancellationToken)
     {
         long[] stepShape = [rows, ids.Length / rows];
         var stepValues = new List<OrtValue>(5);
@@ -89,7 +89,7 @@ public sealed partial class Generator
     }
 
     /// <summary>The outputs of one run and the inputs to release after they are consumed.</summary>
-    private readonly struct StepRun(SessionOutputs outputs, DecoderInputs? prefillInputs, List<OrtValue>? stepValues, Dictionary<string, OrtValue>? feeds) : IDisposable
+    internal readonly struct StepRun(SessionOutputs outputs, DecoderInputs? prefillInputs, List<OrtValue>? stepValues, Dictionary<string, OrtValue>? feeds) : IDisposable
     {
         public SessionOutputs Outputs { get; } = outputs;
 
@@ -106,7 +106,7 @@ public sealed partial class Generator
 
     /// <summary>Where one generation's time goes: each step's wall time (the first step is the prefill) and the part of it inside
     /// ONNX Runtime's run call. One per generation; not thread-safe.</summary>
-    private sealed class GenerationClock
+    internal sealed class GenerationClock
     {
         private long _stepStart;
         private long _stepModel;

@@ -217,7 +217,7 @@ public sealed partial class Generator : IDisposable
 
     /// <summary>Validates one prompt and resolves its options: the prompt (BOS for an empty one), the new-token budget capped by
     /// the context, the end-of-sequence ids, the logits processors and the text streamer.</summary>
-    private RowSetup Prepare(IReadOnlyList<int> promptIds, GenerationOptions? options, string parameterName)
+    internal RowSetup Prepare(IReadOnlyList<int> promptIds, GenerationOptions? options, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(promptIds, parameterName);
         options ??= new GenerationOptions();
@@ -285,7 +285,7 @@ public sealed partial class Generator : IDisposable
         return new RowSetup(prompt, maxNew, eos, processors, options, streamer);
     }
 
-    private sealed record RowSetup(int[] Prompt, int MaxNew, IReadOnlyList<int> Eos, LogitsProcessorList Processors, GenerationOptions Options, GenerationTextStreamer? Streamer);
+    internal sealed record RowSetup(int[] Prompt, int MaxNew, IReadOnlyList<int> Eos, LogitsProcessorList Processors, GenerationOptions Options, GenerationTextStreamer? Streamer);
 
     private static (IReadOnlyList<int>? Eos, int? MaxNewTokens, int? MaxLength) ReadGenerationConfig(string directory)
     {
