@@ -11,8 +11,8 @@ namespace MLNetTransformers.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>The scenarios implemented so far (batch and encode arrive with batched generation and the encoder tasks).</summary>
-    private static readonly string[] Scenarios = ["tokenize", "decode", "prefill"];
+    /// <summary>The scenarios implemented so far.</summary>
+    private static readonly string[] Scenarios = ["tokenize", "decode", "prefill", "batch"];
 
     public static Command Create(CliConsole console)
     {
@@ -24,7 +24,8 @@ internal static class BenchCommand
         var file = new Option<string?>("--file") { Description = "Input text, one item per line (default: about 1 MB of built-in English prose)." };
         var seconds = new Option<double>("--seconds") { Description = "How long to measure after the warm-up (default 3).", DefaultValueFactory = _ => 3.0 };
         var json = new Option<bool>("--json") { Description = "Write the result as one JSON object to stdout." };
-        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens };
+        var concurrency = new Option<int?>("--concurrency") { Description = "batch: concurrent streams (default: 1, 4, 8 and 16 in turn)." };
+        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens, concurrency };
         runtime.AddTo(command);
         command.SetAction(parse => TokenizeCommands.Run(console, () =>
         {
@@ -38,6 +39,17 @@ internal static class BenchCommand
             if (duration <= 0)
             {
                 throw new CliException($"--seconds: expected a positive number, got {duration}.");
+            }
+
+            if (name == "batch")
+            {
+                if (parse.GetValue(concurrency) is < 1 and var streams)
+                {
+                    throw new CliException($"--concurrency: expected a positive number, got {streams}.");
+                }
+
+                BatchBench.Run(console, parse.GetValue(model)!, Math.Max(1, parse.GetValue(newTokens)), TimeSpan.FromSeconds(duration), parse.GetValue(concurrency), runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
+                return;
             }
 
             if (name is "decode" or "prefill")

@@ -19,16 +19,7 @@ internal static class GenerationBench
 
     public static void Run(CliConsole console, GenerationBenchRequest request, SessionOptions sessionOptions, bool json)
     {
-        ModelFolder folder;
-        try
-        {
-            folder = ModelFolder.Open(request.Model);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
-        {
-            throw new CliException($"--model: {ex.Message}", ExitCodes.BadInput, ex);
-        }
-
+        ModelFolder folder = OpenFolder(request.Model);
         using var generator = new Generator(folder, sessionOptions);
         bool prefill = request.Scenario == "prefill";
         string prompt = request.Prompt ?? DefaultPrompt;
@@ -102,6 +93,19 @@ internal static class GenerationBench
                 $"scenario {request.Scenario}: {tokensPerSecond:F1} tokens/s, time to first token {ttftMedian:F2} ms, {(prefill ? "prefill" : "per token")} p50 {p50:F3} ms p95 {p95:F3} ms, peak RSS {rss:F0} MB ({promptIds.Length} prompt tokens, {runs} runs)");
             console.Err.WriteLine(
                 $"inside ONNX Runtime's run: {modelMsPerToken:F4} ms per {(prefill ? "prefill" : "token")}; our overhead {overheadPercent:F2}%{(prefill ? string.Empty : $" ({streamedOverheadPercent:F2}% with streaming to the consumer)")}");
+        }
+    }
+
+    /// <summary>Opens <c>--model</c>, turning a missing or malformed folder into a bad-input error.</summary>
+    public static ModelFolder OpenFolder(string model)
+    {
+        try
+        {
+            return ModelFolder.Open(model);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+        {
+            throw new CliException($"--model: {ex.Message}", ExitCodes.BadInput, ex);
         }
     }
 
