@@ -18,6 +18,8 @@ public sealed record GenerationOptions
     private readonly float _typicalP = 1f;
     private readonly float _repetitionPenalty = 1f;
     private readonly int _noRepeatNGramSize;
+    private readonly float _frequencyPenalty;
+    private readonly float _presencePenalty;
     private readonly int _numBeams = 1;
     private readonly int _numReturnSequences = 1;
 
@@ -53,6 +55,12 @@ public sealed record GenerationOptions
 
     /// <summary><c>repetition_penalty</c>, &gt; 0 (default 1: none).</summary>
     public float RepetitionPenalty { get => _repetitionPenalty; init => _repetitionPenalty = LogitsValidation.RepetitionPenalty(value, nameof(RepetitionPenalty)); }
+
+    /// <summary>OpenAI's <c>frequency_penalty</c>: subtracted from a token's logit once per time it was generated, in [−2, 2].</summary>
+    public float FrequencyPenalty { get => _frequencyPenalty; init => _frequencyPenalty = LogitsValidation.Penalty(value, nameof(FrequencyPenalty)); }
+
+    /// <summary>OpenAI's <c>presence_penalty</c>: subtracted from the logit of every token generated at least once, in [−2, 2].</summary>
+    public float PresencePenalty { get => _presencePenalty; init => _presencePenalty = LogitsValidation.Penalty(value, nameof(PresencePenalty)); }
 
     /// <summary><c>no_repeat_ngram_size</c>, ≥ 0 (default 0: none).</summary>
     public int NoRepeatNGramSize { get => _noRepeatNGramSize; init => _noRepeatNGramSize = LogitsValidation.AtLeast(value, 0, nameof(NoRepeatNGramSize)); }
@@ -110,6 +118,8 @@ public sealed record GenerationOptions
         {
             RepetitionPenalty = RepetitionPenalty,
             NoRepeatNGramSize = NoRepeatNGramSize,
+            FrequencyPenalty = FrequencyPenalty,
+            PresencePenalty = PresencePenalty,
             BadWordsIds = BadWordsIds,
             MinNewTokens = MinNewTokens,
             EosTokenIds = eosTokenIds,

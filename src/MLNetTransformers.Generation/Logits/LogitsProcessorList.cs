@@ -9,6 +9,8 @@ namespace MLNetTransformers.Generation.Logits;
 /// <c>src/transformers/generation/utils.py</c>, restricted to the parameters supported here. Processors, each only when enabled:</para>
 /// <list type="number">
 /// <item><see cref="RepetitionPenaltyLogitsProcessor"/> — <c>repetition_penalty</c> ≠ 1</item>
+/// <item><see cref="FrequencyPresencePenaltyLogitsProcessor"/> — OpenAI's <c>frequency_penalty</c>/<c>presence_penalty</c> ≠ 0 (not in
+/// transformers; placed with the other repetition penalty)</item>
 /// <item><see cref="NoRepeatNGramLogitsProcessor"/> — <c>no_repeat_ngram_size</c> &gt; 0</item>
 /// <item><see cref="BadWordsLogitsProcessor"/> — <c>bad_words_ids</c> given</item>
 /// <item><see cref="MinLengthLogitsProcessor"/> — <c>min_length</c> &gt; 0 and EOS ids known</item>
@@ -89,6 +91,11 @@ public sealed class LogitsProcessorList
         if (settings.RepetitionPenalty != 1f)
         {
             list.Add(new RepetitionPenaltyLogitsProcessor(settings.RepetitionPenalty));
+        }
+
+        if (settings.FrequencyPenalty != 0f || settings.PresencePenalty != 0f)
+        {
+            list.Add(new FrequencyPresencePenaltyLogitsProcessor(settings.FrequencyPenalty, settings.PresencePenalty));
         }
 
         if (settings.NoRepeatNGramSize > 0)

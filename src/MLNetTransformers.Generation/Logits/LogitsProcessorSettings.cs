@@ -27,6 +27,12 @@ public sealed record LogitsProcessorSettings
     /// <summary><c>bad_words_ids</c>: token sequences never to generate; null (the default) adds no processor.</summary>
     public IReadOnlyList<IReadOnlyList<int>>? BadWordsIds { get; init; }
 
+    /// <summary>OpenAI's <c>frequency_penalty</c> over the generated tokens, in [−2, 2] (0: none).</summary>
+    public float FrequencyPenalty { get; init; }
+
+    /// <summary>OpenAI's <c>presence_penalty</c> over the generated tokens, in [−2, 2] (0: none).</summary>
+    public float PresencePenalty { get; init; }
+
     /// <summary><c>min_length</c>: the least total length (prompt included) before an end-of-sequence id may be chosen; 0 (the
     /// default) adds no processor. Needs <see cref="EosTokenIds"/>.</summary>
     public int MinLength { get => _minLength; init => _minLength = LogitsValidation.AtLeast(value, 0, nameof(MinLength)); }

@@ -72,6 +72,15 @@ public static class LogitsValidation
             ? repetitionPenalty
             : throw OutOfRange(paramName, repetitionPenalty, Format($"repetition_penalty must be > 0 and finite (1 means no penalty); got {repetitionPenalty}."));
 
+    /// <summary>Checks an OpenAI-style additive penalty (<c>frequency_penalty</c>, <c>presence_penalty</c>): in [−2, 2].</summary>
+    /// <param name="penalty">The value.</param>
+    /// <param name="paramName">The name reported in the exception.</param>
+    /// <returns><paramref name="penalty"/>.</returns>
+    public static float Penalty(float penalty, string paramName) =>
+        penalty is >= -2f and <= 2f
+            ? penalty
+            : throw OutOfRange(paramName, penalty, Format($"{paramName} must be in [-2, 2]; got {penalty}."));
+
     /// <summary>Checks that a count (<c>no_repeat_ngram_size</c>, <c>min_new_tokens</c>, ...) is ≥ <paramref name="minimum"/>.</summary>
     /// <param name="value">The value.</param>
     /// <param name="minimum">The smallest valid value.</param>

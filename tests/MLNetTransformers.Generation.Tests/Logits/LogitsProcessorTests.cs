@@ -1,3 +1,4 @@
+using MLNetTransformers.Generation.Decoding;
 using MLNetTransformers.Generation.Logits;
 using static MLNetTransformers.Generation.Tests.Logits.LogitsTestHelpers;
 
@@ -26,6 +27,23 @@ public sealed class LogitsProcessorTests
     {
         var processor = new RepetitionPenaltyLogitsProcessor(2f);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Apply(processor, [1f, 2f], [2]));
+    }
+
+    [TestMethod]
+    public void FrequencyPresence_SubtractsPerGeneratedOccurrenceAndOncePerPresentToken()
+    {
+        var processor = new FrequencyPresencePenaltyLogitsProcessor(0.5f, 0.25f);
+        float[] logits = [1f, 1f, 1f, 1f, 1f];
+        // prompt [3, 3] is not counted; generated: 1, 2, 1, 1
+        processor.Process(logits, [3, 3, 1, 2, 1, 1], promptLength: 2);
+        CollectionAssert.AreEqual(new[] { 1f, 1f - (0.5f * 3) - 0.25f, 1f - 0.5f - 0.25f, 1f, 1f }, logits);
+
+        // Counts do not leak into the next step.
+        float[] again = [1f, 1f, 1f, 1f, 1f];
+        processor.Process(again, [3, 3, 4], promptLength: 2);
+        CollectionAssert.AreEqual(new[] { 1f, 1f, 1f, 1f, 1f - 0.75f }, again);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FrequencyPresencePenaltyLogitsProcessor(2.5f, 0f));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GenerationOptions { PresencePenalty = -3f });
     }
 
     [TestMethod]
