@@ -149,4 +149,27 @@ public sealed class DataViewTests
         Assert.AreEqual(-2, rows[1].GetValue<int>("Count"));
         CollectionAssert.AreEqual(new[] { "a", null, "ü,\"q\"\nx" }, view.GetColumn<string?>("Name").ToArray());
     }
+
+    [TestMethod]
+    public void FilterTakeSkip_KeepSourceRowNumbers_AndTakeStopsReading()
+    {
+        var ctx = new TransformersContext();
+        var source = new CountingSequence<TextRow>(Enumerable.Range(0, 10).Select(i => new TextRow { Text = "t" + i }).ToArray());
+        IDataView view = ctx.Data.LoadFromEnumerable(source);
+
+        IDataView shard = ctx.Data.FilterByRowNumber(view, n => n % 3 == 1);
+        var rows = TestData.Rows(shard, 2);
+        CollectionAssert.AreEqual(new long[] { 1, 4, 7 }, rows.Select(r => r.Row).ToArray());
+        CollectionAssert.AreEqual(new object?[] { "t1", "t4", "t7" }, rows.Select(r => r.Values[0]).ToArray());
+
+        source.Pulled = 0;
+        IDataView first = ctx.Data.TakeRows(view, 3);
+        CollectionAssert.AreEqual(new object?[] { "t0", "t1", "t2" }, TestData.Rows(first, 1).Select(r => r.Values[0]).ToArray());
+        Assert.AreEqual(3, source.Pulled, "take reads no further than it needs");
+        Assert.IsEmpty(ctx.Data.TakeRows(view, 0).GetBatches(5).ToList());
+
+        IDataView rest = ctx.Data.SkipRows(shard, 1);
+        CollectionAssert.AreEqual(new long[] { 4, 7 }, TestData.Rows(rest, 1000).Select(r => r.Row).ToArray());
+        CollectionAssert.AreEqual(new long[] { 4, 7 }, TestData.Rows(rest, 1).Select(r => r.Row).ToArray(), "re-enumeration skips again");
+    }
 }

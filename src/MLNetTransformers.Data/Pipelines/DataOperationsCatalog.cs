@@ -53,6 +53,43 @@ public sealed class DataOperationsCatalog
         }
     }
 
+    /// <summary>
+    /// Keeps the rows whose 0-based source row number (<see cref="DataBatch.RowNumbers"/>) passes <paramref name="keepRowNumber"/>:
+    /// the building block of sharding (<c>n % count == index</c>) and resuming (skip the numbers already written). Row numbers are kept.
+    /// </summary>
+    /// <param name="input">The data.</param>
+    /// <param name="keepRowNumber">Whether to keep a row, by its source row number.</param>
+    /// <returns>The filtered view.</returns>
+    public IDataView FilterByRowNumber(IDataView input, Func<long, bool> keepRowNumber)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(keepRowNumber);
+        return new RowFilterDataView(input, keepRowNumber, 0, long.MaxValue, null);
+    }
+
+    /// <summary>The first <paramref name="count"/> rows (ML.NET's <c>TakeRows</c>); enumeration stops reading after them.</summary>
+    /// <param name="input">The data.</param>
+    /// <param name="count">How many rows to keep.</param>
+    /// <returns>The view.</returns>
+    public IDataView TakeRows(IDataView input, long count)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return new RowFilterDataView(input, _ => true, 0, count, input.GetRowCount() is long n ? Math.Min(n, count) : null);
+    }
+
+    /// <summary>All rows but the first <paramref name="count"/> (ML.NET's <c>SkipRows</c>); the rest keep their row numbers.</summary>
+    /// <param name="input">The data.</param>
+    /// <param name="count">How many rows to drop.</param>
+    /// <returns>The view.</returns>
+    public IDataView SkipRows(IDataView input, long count)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        // Counts rows as they pass, not row numbers, so a source that skipped bad rows still drops exactly `count` rows.
+        return new RowFilterDataView(input, _ => true, count, long.MaxValue, input.GetRowCount() is long n ? Math.Max(0, n - count) : null);
+    }
+
     /// <summary>Loads a file, choosing the format by extension.</summary>
     /// <param name="path">The file.</param>
     /// <param name="options">Loader options (ignored for .idv).</param>

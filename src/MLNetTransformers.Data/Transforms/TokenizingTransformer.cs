@@ -105,7 +105,18 @@ public sealed class TokenizingTransformer : BatchMappingTransformer, ISavableTra
                 continue;
             }
 
-            TokenEncoding encoding = _tokenizer.Encode(text, null, _encodeOptions);
+            TokenEncoding encoding;
+            try
+            {
+                encoding = _tokenizer.Encode(text, null, _encodeOptions);
+            }
+            catch (ArgumentException e)
+            {
+                // One unencodable row (e.g. a truncation the special tokens cannot fit) must not stop the batch.
+                output.SetError(i, "Tokenization failed: " + e.Message);
+                continue;
+            }
+
             var rowIds = new long[encoding.Count];
             var rowMask = new long[encoding.Count];
             for (int t = 0; t < rowIds.Length; t++)
