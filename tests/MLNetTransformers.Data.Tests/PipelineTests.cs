@@ -185,4 +185,18 @@ public sealed class PipelineTests
         IDataView output = ctx.Model.Load(custom).Transform(ctx.Data.LoadFromEnumerable(Texts("abc")));
         CollectionAssert.AreEqual(new[] { 3 }, output.GetColumn<int>("length").ToArray());
     }
+
+    [TestMethod]
+    public void Cancellation_StopsLoadersTransformsAndSavers()
+    {
+        using var dir = new TempDir();
+        var ctx = new TransformersContext();
+        string path = dir.Write("in.csv", "text\na\nb\n");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        IDataView view = new LengthTransformer().Transform(ctx.Data.LoadFromTextFile(path));
+        Assert.ThrowsExactly<OperationCanceledException>(() => view.GetBatches(1, cts.Token).ToList());
+        Assert.ThrowsExactly<OperationCanceledException>(() => ctx.Data.SaveAsJsonLines(view, dir.File("o.jsonl"), null, cts.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => ctx.Data.CreateEnumerable<TextRow>(view, cancellationToken: cts.Token).ToList());
+    }
 }

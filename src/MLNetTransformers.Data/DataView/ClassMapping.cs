@@ -36,9 +36,11 @@ internal sealed class ClassMapping
     private static ClassMapping Create(Type type)
     {
         var members = new List<Member>();
-        foreach (MemberInfo m in type.GetMembers(BindingFlags.Public | BindingFlags.Instance))
+        // Properties, then fields, each in reflection's (declaration) order: a fixed rule rather than GetMembers' unspecified mix.
+        const BindingFlags Flags = BindingFlags.Public | BindingFlags.Instance;
+        foreach (MemberInfo m in type.GetProperties(Flags).Cast<MemberInfo>().Concat(type.GetFields(Flags)))
         {
-            if (m is not (FieldInfo or PropertyInfo) || m.IsDefined(typeof(NoColumnAttribute)))
+            if (m.IsDefined(typeof(NoColumnAttribute)))
                 continue;
             if (m is PropertyInfo indexed && indexed.GetIndexParameters().Length > 0)
                 continue;
