@@ -42,6 +42,8 @@ internal static class CliApp
             QuantizeCommand.Create(console),
             PerplexityCommand.Create(console),
             OptimizeCommand.Create(console),
+            EmbedCommand.Create(console),
+            ClassifyCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);

@@ -163,7 +163,7 @@ public sealed class ModelFolderTests
     public void ConfigReadsGpt2AliasesAndEosLists()
     {
         const string json = """{"model_type":"gpt2","vocab_size":50257,"n_embd":768,"n_layer":6,"n_head":12,"n_positions":1024,"bos_token_id":50256,"eos_token_id":[50256,0]}""";
-        ModelConfig config = ModelConfig.Parse(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        ModelConfig config = ModelConfig.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
         Assert.AreEqual(768, config.HiddenSize);
         Assert.AreEqual(6, config.NumHiddenLayers);
         Assert.AreEqual(12, config.NumAttentionHeads);

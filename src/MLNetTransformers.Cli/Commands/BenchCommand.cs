@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
+using MLNetTransformers.Generation.Encoding;
 using MLNetTransformers.Tokenizers;
 
 namespace MLNetTransformers.Cli.Commands;
@@ -11,13 +12,13 @@ namespace MLNetTransformers.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>The scenarios implemented so far.</summary>
-    private static readonly string[] Scenarios = ["tokenize", "decode", "prefill", "batch"];
+    /// <summary>The scenarios.</summary>
+    private static readonly string[] Scenarios = ["tokenize", "decode", "prefill", "batch", "encode"];
 
     public static Command Create(CliConsole console)
     {
         var model = TokenizeCommands.ModelOption();
-        var scenario = new Option<string>("--scenario") { Description = "What to measure: tokenize, decode (per generated token) or prefill (the prompt pass).", DefaultValueFactory = _ => "tokenize" };
+        var scenario = new Option<string>("--scenario") { Description = "What to measure: tokenize, decode (per generated token), prefill (the prompt pass) or encode (embedding rows per second: per-row vs fixed-size vs padding-aware batches; builds a BERT-shaped model into --model when it has no ONNX file).", DefaultValueFactory = _ => "tokenize" };
         var prompt = new Option<string?>("--prompt") { Description = "decode/prefill: the prompt (default: a fixed dictionary-style prompt; prefill repeats it to about 200 tokens)." };
         var newTokens = new Option<int>("--new-tokens") { Description = "decode: tokens generated per run (default 64; EOS is ignored so every run has the same length).", DefaultValueFactory = _ => 64 };
         var runtime = new RuntimeOptions();
@@ -25,7 +26,9 @@ internal static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "How long to measure after the warm-up (default 3).", DefaultValueFactory = _ => 3.0 };
         var json = new Option<bool>("--json") { Description = "Write the result as one JSON object to stdout." };
         var concurrency = new Option<int?>("--concurrency") { Description = "batch: concurrent streams (default: 1, 4, 8 and 16 in turn)." };
-        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens, concurrency };
+        var rows = new Option<int>("--rows") { Description = "encode: rows scored per policy (default 2000).", DefaultValueFactory = _ => 2000 };
+        var tokenBudget = new Option<long>("--token-budget") { Description = "encode: the padding-aware token budget, rows x padded length per run (default 8192).", DefaultValueFactory = _ => BatchPolicy.DefaultTokenBudget };
+        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens, concurrency, rows, tokenBudget };
         runtime.AddTo(command);
         command.SetAction(parse => TokenizeCommands.Run(console, () =>
         {
@@ -49,6 +52,24 @@ internal static class BenchCommand
                 }
 
                 BatchBench.Run(console, parse.GetValue(model)!, Math.Max(1, parse.GetValue(newTokens)), TimeSpan.FromSeconds(duration), parse.GetValue(concurrency), runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
+                return;
+            }
+
+            if (name == "encode")
+            {
+                int count = parse.GetValue(rows);
+                if (count < 1)
+                {
+                    throw new CliException($"--rows: expected a positive number, got {count}.");
+                }
+
+                long budget = parse.GetValue(tokenBudget);
+                if (budget < 1)
+                {
+                    throw new CliException($"--token-budget: expected a positive number, got {budget}.");
+                }
+
+                EncodeBench.Run(console, new EncodeBenchRequest(parse.GetValue(model)!, count, FixedBatch: 32, budget, Seed: 1), runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
                 return;
             }
 
