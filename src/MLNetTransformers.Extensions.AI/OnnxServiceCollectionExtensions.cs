@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace MLNetTransformers.Extensions.AI;
 
 /// <summary>
-/// Registers local ONNX models as <see cref="IChatClient"/>s, the way Semantic Kernel and other <c>Microsoft.Extensions.AI</c>
+/// Registers local ONNX models as <see cref="IChatClient"/>s and <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>s, the way Semantic Kernel and other <c>Microsoft.Extensions.AI</c>
 /// consumers find them (<c>kernelBuilder.Services</c> is an <see cref="IServiceCollection"/>).
 /// </summary>
 /// <example>
@@ -65,6 +65,64 @@ public static class OnnxServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(section);
         services.AddOptions<OnnxChatClientOptions>(OptionsName(serviceKey)).Bind(section);
         return Register(services, serviceKey);
+    }
+
+    /// <summary>Registers a singleton <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> (and <see cref="OnnxEmbeddingGenerator"/>)
+    /// over an encoder model folder.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="modelPath">The model folder.</param>
+    /// <param name="configure">Sets further options; null for none.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddOnnxEmbeddingGenerator(this IServiceCollection services, string modelPath, Action<OnnxEmbeddingGeneratorOptions>? configure = null) =>
+        AddKeyedOnnxEmbeddingGenerator(services, null, modelPath, configure);
+
+    /// <summary>Registers an embedding generator whose options are bound from a configuration section (<c>ModelPath</c> required).</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="section">The configuration section.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddOnnxEmbeddingGenerator(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+        services.AddOptions<OnnxEmbeddingGeneratorOptions>(Options.DefaultName).Bind(section);
+        return RegisterEmbeddings(services, null);
+    }
+
+    /// <summary>Registers a keyed embedding generator over an encoder model folder.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="serviceKey">The key; null registers the default generator.</param>
+    /// <param name="modelPath">The model folder.</param>
+    /// <param name="configure">Sets further options; null for none.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddKeyedOnnxEmbeddingGenerator(this IServiceCollection services, object? serviceKey, string modelPath, Action<OnnxEmbeddingGeneratorOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        services.AddOptions<OnnxEmbeddingGeneratorOptions>(OptionsName(serviceKey)).Configure(o =>
+        {
+            o.ModelPath = modelPath;
+            configure?.Invoke(o);
+        });
+        return RegisterEmbeddings(services, serviceKey);
+    }
+
+    private static IServiceCollection RegisterEmbeddings(IServiceCollection services, object? serviceKey)
+    {
+        string name = OptionsName(serviceKey);
+        Func<IServiceProvider, OnnxEmbeddingGenerator> create = provider =>
+            new OnnxEmbeddingGenerator(provider.GetRequiredService<IOptionsMonitor<OnnxEmbeddingGeneratorOptions>>().Get(name));
+        if (serviceKey is null)
+        {
+            services.AddSingleton(create);
+            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(provider => provider.GetRequiredService<OnnxEmbeddingGenerator>());
+        }
+        else
+        {
+            services.AddKeyedSingleton(serviceKey, (provider, _) => create(provider));
+            services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(serviceKey, (provider, key) => provider.GetRequiredKeyedService<OnnxEmbeddingGenerator>(key));
+        }
+
+        return services;
     }
 
     private static string OptionsName(object? serviceKey) => serviceKey?.ToString() ?? Options.DefaultName;

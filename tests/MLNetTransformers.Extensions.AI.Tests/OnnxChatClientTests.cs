@@ -29,7 +29,6 @@ public sealed class OnnxChatClientTests
     public static void Load(TestContext context)
     {
         _ = context;
-        OnnxRuntimeEnvironment.Initialize(new OnnxRuntimeEnvironmentOptions { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error });
         s_client = new OnnxChatClient(new OnnxChatClientOptions { ModelPath = ModelPath, ChatTemplate = Zephyr, IntraOpThreads = 2, DefaultMaxOutputTokens = 24 });
         s_generator = (Generator)s_client.GetService(typeof(Generator))!;
     }
