@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MLNetTransformers.Generation.Decoding;
 using MLNetTransformers.Onnx.Model;
 using MLNetTransformers.Onnx.Protos;
@@ -181,15 +180,5 @@ public sealed class DecoderLayoutTests
         Assert.AreEqual(DecoderLayout.WithPast, full.Layout);
     }
 
-    private static IEnumerable<(int[] Prompt, int[] NewIds)> Reference()
-    {
-        foreach (string line in File.ReadLines(TestSupport.Reference("greedy.jsonl")).Where(l => l.Length > 0))
-        {
-            using var document = JsonDocument.Parse(line);
-            JsonElement root = document.RootElement;
-            yield return (
-                root.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-                root.GetProperty("new_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
-        }
-    }
+    private static IEnumerable<(int[] Prompt, int[] NewIds)> Reference() => TestSupport.GreedyReference();
 }

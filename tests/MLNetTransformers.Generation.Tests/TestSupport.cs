@@ -22,6 +22,19 @@ public static class TestSupport
 
     public static SessionOptions SessionOptions(int threads = 2) => new() { IntraOpThreads = threads, InterOpThreads = 1 };
 
+    /// <summary>tiny-llama's reference greedy continuations (<c>reference/greedy.jsonl</c>): prompt ids and new ids per line.</summary>
+    public static IEnumerable<(int[] Prompt, int[] NewIds)> GreedyReference()
+    {
+        foreach (string line in File.ReadLines(Reference("greedy.jsonl")).Where(l => l.Length > 0))
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(line);
+            System.Text.Json.JsonElement root = document.RootElement;
+            yield return (
+                root.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                root.GetProperty("new_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        }
+    }
+
     /// <summary>The reference procedure's lines: the file split on '\n' with the final empty element dropped.</summary>
     public static string[] ValidationLines()
     {

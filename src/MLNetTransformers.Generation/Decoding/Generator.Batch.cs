@@ -61,18 +61,6 @@ public sealed partial class Generator
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions?> rowOptions, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(prompts);
-        ArgumentNullException.ThrowIfNull(rowOptions);
-        if (prompts.Count == 0)
-        {
-            throw new ArgumentException("The batch has no prompts.", nameof(prompts));
-        }
-
-        if (rowOptions.Count != prompts.Count)
-        {
-            throw new ArgumentException($"{rowOptions.Count} options were given for {prompts.Count} prompts.", nameof(rowOptions));
-        }
-
         using BatchRun run = StartBatch(prompts, rowOptions);
         while (run.Step(cancellationToken) is not null)
         {

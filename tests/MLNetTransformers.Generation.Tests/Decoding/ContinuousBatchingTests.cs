@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Text.Json;
 using MLNetTransformers.Generation.Decoding;
 using MLNetTransformers.Generation.Text;
 
@@ -131,17 +130,7 @@ public sealed class ContinuousBatchingTests
         return streamed;
     }
 
-    private static IEnumerable<(int[] Prompt, int[] NewIds)> Reference()
-    {
-        foreach (string line in File.ReadLines(TestSupport.Reference("greedy.jsonl")).Where(l => l.Length > 0))
-        {
-            using var document = JsonDocument.Parse(line);
-            JsonElement root = document.RootElement;
-            yield return (
-                root.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-                root.GetProperty("new_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
-        }
-    }
+    private static IEnumerable<(int[] Prompt, int[] NewIds)> Reference() => TestSupport.GreedyReference();
 
     private sealed class Streamed
     {
