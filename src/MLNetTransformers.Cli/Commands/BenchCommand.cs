@@ -28,7 +28,8 @@ internal static class BenchCommand
         var concurrency = new Option<int?>("--concurrency") { Description = "batch: concurrent streams (default: 1, 4, 8 and 16 in turn)." };
         var rows = new Option<int>("--rows") { Description = "encode: rows scored per policy (default 2000).", DefaultValueFactory = _ => 2000 };
         var tokenBudget = new Option<long>("--token-budget") { Description = "encode: the padding-aware token budget, rows x padded length per run (default 8192).", DefaultValueFactory = _ => BatchPolicy.DefaultTokenBudget };
-        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens, concurrency, rows, tokenBudget };
+        var chunk = new Option<int>("--chunk") { Description = "encode: rows per interleaved chunk (every policy scores each chunk in turn; padding-aware sorts within it); 0 = all rows at once (default 250).", DefaultValueFactory = _ => 250 };
+        var command = new Command("bench", "Measure throughput and latency in-process after a warm-up.") { model, scenario, file, seconds, json, prompt, newTokens, concurrency, rows, tokenBudget, chunk };
         runtime.AddTo(command);
         command.SetAction(parse => TokenizeCommands.Run(console, () =>
         {
@@ -69,7 +70,7 @@ internal static class BenchCommand
                     throw new CliException($"--token-budget: expected a positive number, got {budget}.");
                 }
 
-                EncodeBench.Run(console, new EncodeBenchRequest(parse.GetValue(model)!, count, FixedBatch: 32, budget, Seed: 1), runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
+                EncodeBench.Run(console, new EncodeBenchRequest(parse.GetValue(model)!, count, FixedBatch: 32, budget, Seed: 1, Chunk: parse.GetValue(chunk)), runtime.CreateSessionOptions(console, parse), parse.GetValue(json));
                 return;
             }
 

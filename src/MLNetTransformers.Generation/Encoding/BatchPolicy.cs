@@ -109,7 +109,8 @@ public sealed record BatchPolicy
 
     /// <summary>
     /// Cuts rows of the given lengths into batches (lists of row indices into <paramref name="lengths"/>). Every row is in exactly
-    /// one batch. Padding-aware batches hold rows of similar length, longest first; fixed-size and per-row batches keep input order.
+    /// one batch. Padding-aware batches hold rows of similar length, longest first (a row shorter than half the batch's longest
+    /// starts a new batch); fixed-size and per-row batches keep input order.
     /// </summary>
     /// <param name="lengths">The token count of each row.</param>
     /// <returns>The batches, in the order they run.</returns>
@@ -125,7 +126,7 @@ public sealed record BatchPolicy
             for (int start = 0; start < count; start += size)
             {
                 int[] batch = Enumerable.Range(start, Math.Min(size, count - start)).ToArray();
-                batches.AddRange(Cut(batch, lengths, size, TokenBudget));
+                batches.AddRange(Cut(batch, lengths, size, TokenBudget, closeOnHalfLength: false));
             }
 
             return batches;
@@ -139,7 +140,7 @@ public sealed record BatchPolicy
                 .OrderByDescending(i => lengths[i])
                 .ThenBy(i => i)
                 .ToArray();
-            batches.AddRange(Cut(sorted, lengths, MaxRows, TokenBudget));
+            batches.AddRange(Cut(sorted, lengths, MaxRows, TokenBudget, closeOnHalfLength: true));
         }
 
         return batches;
@@ -147,9 +148,12 @@ public sealed record BatchPolicy
 
     /// <summary>
     /// Cuts an ordered run of rows greedily into batches with at most <paramref name="maxRows"/> rows and rows × longest ≤
-    /// <paramref name="tokenBudget"/> (a row that alone exceeds the budget forms its own batch). Order is kept.
+    /// <paramref name="tokenBudget"/> (a row that alone exceeds the budget forms its own batch). Order is kept. With
+    /// <paramref name="closeOnHalfLength"/> (padding-aware, rows longest first) a row shorter than half the batch's longest row
+    /// starts a new batch, so that no row is padded to more than twice its length (the tail of the long rows does not drag short
+    /// rows up to its length just because the budget has room).
     /// </summary>
-    internal static IEnumerable<int[]> Cut(int[] rows, IReadOnlyList<int> lengths, int maxRows, long? tokenBudget)
+    internal static IEnumerable<int[]> Cut(int[] rows, IReadOnlyList<int> lengths, int maxRows, long? tokenBudget, bool closeOnHalfLength)
     {
         var current = new List<int>();
         int longest = 0;
@@ -162,7 +166,9 @@ public sealed record BatchPolicy
             }
 
             int candidateLongest = Math.Max(longest, length);
-            bool fits = current.Count < maxRows && (tokenBudget is not { } budget || (long)(current.Count + 1) * candidateLongest <= budget);
+            bool fits = current.Count < maxRows
+                && (tokenBudget is not { } budget || (long)(current.Count + 1) * candidateLongest <= budget)
+                && !(closeOnHalfLength && (long)length * 2 < longest);
             if (!fits && current.Count > 0)
             {
                 yield return current.ToArray();

@@ -137,7 +137,7 @@ public sealed class PaddingAwareBatcher
             (maxRows, budget) = (_maxRows, _tokenBudget);
         }
 
-        foreach (int[] batch in BatchPolicy.Cut(rows, lengths, maxRows, budget).ToArray())
+        foreach (int[] batch in BatchPolicy.Cut(rows, lengths, maxRows, budget, Policy.Kind == BatchPolicyKind.PaddingAware).ToArray())
         {
             RunOrSplit(batch, lengths, run, results, cancellationToken);
         }

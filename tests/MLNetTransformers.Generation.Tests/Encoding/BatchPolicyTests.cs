@@ -39,6 +39,7 @@ public sealed class BatchPolicyTests
             long cost = (long)batch.Length * batch.Max(r => lengths[r]);
             Assert.IsTrue(cost <= budget || batch.Length == 1, $"batch of {batch.Length} rows costs {cost} > {budget}");
             Assert.IsTrue(batch.Length <= maxRows);
+            Assert.IsTrue(batch.All(r => lengths[r] * 2 >= batch.Max(x => lengths[x])), "no row padded to more than twice its length");
             if (window > 0)
             {
                 Assert.AreEqual(1, batch.Select(r => r / window).Distinct().Count(), "a batch never crosses a sort window");
@@ -59,6 +60,17 @@ public sealed class BatchPolicyTests
         AssertEveryRowOnce(batches, lengths.Length);
         CollectionAssert.AreEqual(new[] { 1 }, batches.Single(b => b.Contains(1)));
         Assert.AreEqual(2, batches.Count, "the three short rows (3 x 10 <= 100) share one batch");
+    }
+
+    [TestMethod]
+    public void ShortRowsDoNotRideWithLongRowsEvenWhenTheBudgetHasRoom()
+    {
+        int[] lengths = [20, 300, 20, 300, 20, 160];
+        IReadOnlyList<int[]> batches = BatchPolicy.PaddingAware(100_000).Plan(lengths);
+        CollectionAssert.AreEqual(new[] { 1, 3, 5 }, batches[0]);
+        CollectionAssert.AreEqual(new[] { 0, 2, 4 }, batches[1]);
+        Assert.AreEqual(2, batches.Count);
+        Assert.AreEqual(1, BatchPolicy.FixedSize(6).Plan(lengths).Count, "fixed-size batches pad whatever comes");
     }
 
     [TestMethod]
