@@ -22,6 +22,10 @@ public sealed class ModelOperationsCatalog
     {
         Context = context;
         RegisterTransformer(TokenizingTransformer.KindName, TokenizingTransformer.Load);
+        RegisterTransformer(EmbeddingTransformer.KindName, EmbeddingTransformer.Load);
+        RegisterTransformer(ClassificationTransformer.KindName, ClassificationTransformer.Load);
+        RegisterTransformer(TextGenerationTransformer.KindName, TextGenerationTransformer.Load);
+        RegisterTransformer(OnnxScoringTransformer.KindName, OnnxScoringTransformer.Load);
     }
 
     /// <summary>The context.</summary>
