@@ -42,6 +42,7 @@ internal static class CliApp
             QuantizeCommand.Create(console),
             PerplexityCommand.Create(console),
             OptimizeCommand.Create(console),
+            ServeCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);
