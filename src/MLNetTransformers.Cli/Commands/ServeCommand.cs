@@ -61,7 +61,7 @@ internal static partial class ServeCommand
                 Positive(parse.GetValue(loadSeconds), "--load-seconds");
                 Positive(parse.GetValue(loadTokens), "--load-max-tokens");
                 string listen = parse.GetValue(urls)!;
-                if (load && parse.GetResult(urls) is null)
+                if (load && parse.GetResult(urls) is null or { Implicit: true })
                 {
                     listen = "http://127.0.0.1:0";
                 }
