@@ -285,7 +285,8 @@ public sealed class ServeTests
     {
         var scheduler = (ContinuousBatchScheduler)s_chat.GetService(typeof(ContinuousBatchScheduler))!;
         string marker = Guid.NewGuid().ToString("N");
-        using (var client = new HttpClient())
+        // No draining of the unread response (SocketsHttpHandler would otherwise read it to reuse the connection): dispose closes it.
+        using (var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(s_base, "v1/chat/completions"))
             {
