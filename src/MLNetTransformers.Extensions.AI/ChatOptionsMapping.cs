@@ -16,8 +16,14 @@ namespace MLNetTransformers.Extensions.AI;
 /// <c>num_beams</c>, <c>length_penalty</c>, <c>min_new_tokens</c> (numbers or numeric strings).</item>
 /// </list>
 /// </remarks>
-internal static class ChatOptionsMapping
+public static class ChatOptionsMapping
 {
+    /// <summary>Maps chat options to generation options (used by <see cref="OnnxChatClient"/> and by servers that send raw prompts
+    /// through the same scheduler).</summary>
+    /// <param name="options">The chat options; null for the model's defaults.</param>
+    /// <param name="defaultMaxTokens">New tokens when <see cref="ChatOptions.MaxOutputTokens"/> is not given; null: the model's default.</param>
+    /// <returns>The generation options.</returns>
+    /// <exception cref="ArgumentException">A value is out of range or an additional property is not a number.</exception>
     public static GenerationOptions ToGenerationOptions(ChatOptions? options, int? defaultMaxTokens)
     {
         var result = new GenerationOptions { MaxNewTokens = options?.MaxOutputTokens ?? defaultMaxTokens };

@@ -113,6 +113,20 @@ public sealed partial class OnnxChatClient : IChatClient
         };
     }
 
+    /// <summary>The prompt ids a request would generate from: the conversation (with <see cref="ChatOptions.Instructions"/> and the
+    /// JSON instruction of <see cref="ChatOptions.ResponseFormat"/>) rendered with the chat template and encoded.</summary>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="options">The request's options; null for none.</param>
+    /// <returns>The prompt ids (for counting or limiting prompt tokens before a request is made).</returns>
+    /// <exception cref="InvalidOperationException">The model has no chat template and none was configured.</exception>
+    /// <exception cref="ArgumentException">The conversation is empty.</exception>
+    public int[] EncodePrompt(IEnumerable<ChatMessage> messages, ChatOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _generator.EncodeChat(ToTemplateMessages(messages, options), _chatTemplate);
+    }
+
     /// <inheritdoc/>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
