@@ -58,11 +58,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     {
     }
 
-    /// <summary>Serves an already loaded embedder (not disposed with the generator).</summary>
+    /// <summary>Serves an already loaded embedder.</summary>
     /// <param name="embedder">The embedder.</param>
     /// <param name="modelId">The model id; null: the folder's name.</param>
-    public OnnxEmbeddingGenerator(Embedder embedder, string? modelId = null)
-        : this(embedder, modelId, embedder?.Options.Normalize ?? false, ownsEmbedder: false)
+    /// <param name="ownsEmbedder">Dispose the embedder with this generator.</param>
+    public OnnxEmbeddingGenerator(Embedder embedder, string? modelId = null, bool ownsEmbedder = false)
+        : this(embedder, modelId, embedder?.Options.Normalize ?? false, ownsEmbedder)
     {
     }
 

@@ -269,6 +269,42 @@ public sealed class ServeTests
     }
 
     [TestMethod]
+    public async Task EmbeddingsServeALocalEncoderThroughTheOpenAiClient()
+    {
+        string folder = Directory.CreateTempSubdirectory("mlnt-serve-bert").FullName;
+        try
+        {
+            new MLNetTransformers.Onnx.Builders.BertBuilder(new MLNetTransformers.Onnx.Builders.BertBuilderOptions { Layers = 1, Hidden = 32, Heads = 4, Vocab = 600, MaxPositions = 128, Seed = 5 }).WriteFolder(folder);
+            using var embeddings = new OnnxEmbeddingGenerator(new OnnxEmbeddingGeneratorOptions { ModelPath = folder });
+            await using WebApplication app = OpenAiServer.Create(s_chat, new OpenAiServerOptions { Urls = "http://127.0.0.1:0", EmbeddingGenerator = embeddings });
+            await app.StartAsync();
+            var client = new OpenAI.Embeddings.EmbeddingClient(embeddings.ModelId, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(OpenAiServer.GetListeningUrls(app)[0] + "/v1") });
+            string[] texts = ["the harbour was quiet", "gulls"];
+            OpenAI.Embeddings.OpenAIEmbeddingCollection served = await client.GenerateEmbeddingsAsync(texts);
+            var expected = await embeddings.GenerateAsync(texts);
+            for (int i = 0; i < texts.Length; i++)
+            {
+                float[] actual = served[i].ToFloats().ToArray();
+                float[] direct = expected[i].Vector.ToArray();
+                Assert.HasCount(direct.Length, actual);
+                for (int d = 0; d < direct.Length; d++)
+                {
+                    Assert.AreEqual(direct[d], actual[d], 1e-6f);
+                }
+            }
+
+            await app.StopAsync();
+            var (code, _, err) = await InspectCommandTests.Mlnt("serve", "--model", TinyLlama, "--embedding-model", Path.Combine(folder, "missing"));
+            Assert.AreEqual(2, code, err);
+            StringAssert.Contains(err, "--embedding-model");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public async Task FullQueueIs429()
     {
         using var chat = new OnnxChatClient(s_generator, new OnnxChatClientOptions { ChatTemplate = ServeCommand.FallbackChatTemplate, MaxQueueLength = 0 });

@@ -5,6 +5,7 @@ using SessionOptions = MLNetTransformers.OnnxRuntime.SessionOptions;
 using Microsoft.Extensions.Logging;
 using MLNetTransformers.Extensions.AI;
 using MLNetTransformers.Generation;
+using MLNetTransformers.Generation.Encoding;
 using MLNetTransformers.Generation.Decoding;
 using MLNetTransformers.OnnxRuntime;
 using MLNetTransformers.Server;
@@ -41,10 +42,11 @@ internal static partial class ServeCommand
         var loadSeconds = new Option<int>("--load-seconds") { Description = "Duration of --load-test in seconds.", DefaultValueFactory = _ => 60 };
         var loadTokens = new Option<int>("--load-max-tokens") { Description = "max_tokens of each --load-test request.", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "--load-test: write the report as one JSON object on stdout." };
+        var embeddingModel = new Option<string?>("--embedding-model") { Description = "An encoder model folder served on /v1/embeddings (mean pooling, L2-normalized; default: none, /v1/embeddings answers 501)." };
         var runtime = new RuntimeOptions();
         var command = new Command("serve", "Serve a decoder model over an OpenAI-compatible HTTP API (/v1/models, /v1/completions, /v1/chat/completions, /v1/embeddings, /health).")
         {
-            model, urls, apiKey, chatTemplate, dtype, maxBody, maxPrompt, maxTokensLimit, maxQueue, maxBatch, loadTest, loadClients, loadSeconds, loadTokens, json,
+            model, urls, apiKey, chatTemplate, dtype, maxBody, maxPrompt, maxTokensLimit, maxQueue, maxBatch, loadTest, loadClients, loadSeconds, loadTokens, json, embeddingModel,
         };
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -107,10 +109,12 @@ internal static partial class ServeCommand
                     throw new CliException($"--model: {ex.Message}", ExitCodes.BadInput, ex);
                 }
 
+                using OnnxEmbeddingGenerator? embeddings = OpenEmbeddings(parse.GetValue(embeddingModel), sessionOptions);
                 using (chat)
                 {
                     var options = new OpenAiServerOptions
                     {
+                        EmbeddingGenerator = embeddings,
                         Urls = listen,
                         ApiKey = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("MLNT_API_KEY"),
                         MaxRequestBodyBytes = parse.GetValue(maxBody),
@@ -152,6 +156,25 @@ internal static partial class ServeCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The encoder for /v1/embeddings, or null when none is asked for; a bad folder is a bad-input error.</summary>
+    private static OnnxEmbeddingGenerator? OpenEmbeddings(string? path, SessionOptions sessionOptions)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            Embedder embedder = Embedder.Open(path, new EmbedderOptions { Normalize = true }, sessionOptions);
+            return new OnnxEmbeddingGenerator(embedder, ownsEmbedder: true);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+        {
+            throw new CliException($"--embedding-model: {ex.Message}", ExitCodes.BadInput, ex);
+        }
     }
 
     /// <summary>A file's text, or the value itself (template source or a template name); null when not given.</summary>
