@@ -44,6 +44,7 @@ internal static class CliApp
             OptimizeCommand.Create(console),
             EmbedCommand.Create(console),
             ClassifyCommand.Create(console),
+            ScoreCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);
