@@ -173,9 +173,9 @@ public sealed class PipelineTests
         var ctx = new TransformersContext();
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => ctx.Model.Save(new LengthTransformer(), dir.File("x.json")));
         StringAssert.Contains(e.Message, nameof(LengthTransformer));
-        string unknown = dir.Write("u.json", "{\"format\":\"mlnet-transformers-pipeline\",\"version\":1,\"transforms\":[{\"kind\":\"embed\",\"options\":{}}]}");
+        string unknown = dir.Write("u.json", "{\"format\":\"mlnet-transformers-pipeline\",\"version\":1,\"transforms\":[{\"kind\":\"sentiment-v9\",\"options\":{}}]}");
         var u = Assert.ThrowsExactly<InvalidDataException>(() => ctx.Model.Load(unknown));
-        StringAssert.Contains(u.Message, "'embed'");
+        StringAssert.Contains(u.Message, "'sentiment-v9'");
         StringAssert.Contains(u.Message, "tokenize");
         Assert.ThrowsExactly<InvalidDataException>(() => ctx.Model.Load(dir.Write("n.json", "[1]")));
         Assert.ThrowsExactly<FileNotFoundException>(() => ctx.Model.Load(dir.File("none.json")));

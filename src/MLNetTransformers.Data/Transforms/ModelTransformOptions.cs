@@ -69,7 +69,7 @@ public abstract record TextModelTransformOptions : ModelTransformOptions
 /// <summary>Helpers shared by the model transforms.</summary>
 internal static class ModelTransformSupport
 {
-    private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions s_json = new();
 
     /// <summary>The batch size the transform pulls from its input under a policy (a padding-aware policy sorts within it).</summary>
     public static int? PreferredBatchSize(BatchPolicy policy) => policy.Kind switch
@@ -112,8 +112,11 @@ internal static class ModelTransformSupport
 
     public static BatchPolicy PolicyFromJson(JsonObject options)
     {
-        if (options["batchPolicy"] is not JsonObject node)
-            throw new InvalidDataException("The options have no 'batchPolicy' object.");
+        // A hand-written description may leave the policy out: padding-aware with the defaults.
+        if (!options.TryGetPropertyValue("batchPolicy", out JsonNode? value) || value is null)
+            return BatchPolicy.PaddingAware();
+        if (value is not JsonObject node)
+            throw new InvalidDataException($"The option 'batchPolicy' should be an object, not {value.ToJsonString()}.");
         BatchPolicy policy = node.Deserialize<BatchPolicy>(s_json) ?? throw new InvalidDataException("'batchPolicy' is null.");
         policy.Validate();
         return policy;
