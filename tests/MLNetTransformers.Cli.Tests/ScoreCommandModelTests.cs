@@ -130,6 +130,28 @@ public sealed partial class ScoreCommandTests
     }
 
     [TestMethod]
+    public async Task ATooLongTextIsAnErrorRowAndTheJobGoesOn()
+    {
+        string dir = NewDirectory();
+        string tooLong = string.Join(' ', Enumerable.Repeat("harbour", 200));
+        string input = WriteCsv(dir, ["short one", tooLong, "another short one"]);
+        string output = Path.Combine(dir, "out.jsonl");
+        var (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", s_classifier, "--task", "classify", "--input", input, "--output", output, "--id-column", "id", "--batch", "2", "--threads", "1");
+        Assert.AreEqual(0, code, stderr);
+        JsonElement[] rows = ReadJsonl(output);
+        CollectionAssert.AreEqual(new[] { "id-0", "id-1", "id-2" }, rows.Select(r => r.GetProperty("id").GetString()).ToArray());
+        Assert.AreEqual(JsonValueKind.Null, rows[0].GetProperty("error").ValueKind);
+        Assert.IsFalse(string.IsNullOrEmpty(rows[1].GetProperty("error").GetString()), "the long text failed");
+        Assert.AreEqual(JsonValueKind.Null, rows[1].GetProperty("label").ValueKind);
+        Assert.AreEqual(JsonValueKind.Null, rows[2].GetProperty("error").ValueKind);
+        StringAssert.Contains(stderr, "(1 with errors)");
+
+        var (truncated, _, truncatedErr) = await InspectCommandTests.Mlnt("score", "--model", s_classifier, "--task", "classify", "--input", input, "--output", output, "--truncate", "--threads", "1");
+        Assert.AreEqual(0, truncated, truncatedErr);
+        Assert.IsTrue(ReadJsonl(output).All(r => r.GetProperty("error").ValueKind == JsonValueKind.Null), "--truncate cuts instead");
+    }
+
+    [TestMethod]
     public async Task AMissingModelIsExitTwoNamingModel()
     {
         string dir = NewDirectory();

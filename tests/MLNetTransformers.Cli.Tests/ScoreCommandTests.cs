@@ -226,6 +226,55 @@ public sealed partial class ScoreCommandTests
     }
 
     [TestMethod]
+    [DataRow("csv")]
+    [DataRow("jsonl")]
+    public async Task InvalidUtf8InARowIsReportedWithItsLineAndBecomesAnErrorRow(string format)
+    {
+        string dir = NewDirectory();
+        string input = Path.Combine(dir, "bad." + format);
+        byte[] bad = [0xFF, 0xFE, (byte)'x'];
+        using (var stream = File.Create(input))
+        {
+            void Write(string text) => stream.Write(Encoding.UTF8.GetBytes(text));
+            if (format == "csv")
+            {
+                Write("id,text\na,hello\nb,");
+                stream.Write(bad);
+                Write(" bad\nc,again\n");
+            }
+            else
+            {
+                Write("{\"id\":\"a\",\"text\":\"hello\"}\n{\"id\":\"b\",\"text\":\"");
+                stream.Write(bad);
+                Write("\"}\n{\"id\":\"c\",\"text\":\"again\"}\n");
+            }
+        }
+
+        string output = Path.Combine(dir, "out.jsonl");
+        var (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", TinyLlama, "--task", "tokenize", "--input", input, "--output", output, "--id-column", "id");
+        Assert.AreEqual(0, code, stderr);
+        int line = format == "csv" ? 3 : 2;
+        StringAssert.Contains(stderr, $"line {line}: ");
+        StringAssert.Contains(stderr, "not valid UTF-8");
+        JsonElement[] rows = ReadJsonl(output);
+        Assert.AreEqual(3, rows.Length);
+        StringAssert.Contains(rows[1].GetProperty("error").GetString(), $"line {line}");
+        Assert.AreEqual("c", rows[2].GetProperty("id").GetString());
+        Assert.AreEqual(JsonValueKind.Null, rows[2].GetProperty("error").ValueKind);
+    }
+
+    [TestMethod]
+    public async Task AnUnknownOutputExtensionIsExitTwo()
+    {
+        string dir = NewDirectory();
+        string input = WriteCsv(dir, Texts);
+        var (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", TinyLlama, "--task", "tokenize", "--input", input, "--output", Path.Combine(dir, "out.parquet"));
+        Assert.AreEqual(2, code, stderr);
+        StringAssert.Contains(stderr, "--output: cannot tell the format");
+        Assert.IsFalse(File.Exists(Path.Combine(dir, "out.parquet")));
+    }
+
+    [TestMethod]
     public async Task AnEmptyInputGivesAnEmptyOutput()
     {
         string dir = NewDirectory();
