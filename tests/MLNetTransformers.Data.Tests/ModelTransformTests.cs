@@ -179,6 +179,16 @@ public sealed class ModelTransformTests
     }
 
     [TestMethod]
+    public void GenerateText_AutoPolicy_IsOneOfTheCandidates()
+    {
+        var ctx = new TransformersContext();
+        IDataView data = Load(ctx, ["Once upon a time", "The cat", "Hello there"]);
+        using TextGenerationTransformer transformer = ctx.Transforms.GenerateText(TestData.TinyLlama, new GenerateTextOptions { Generation = new GenerationOptions { MaxNewTokens = 3 }, SessionOptions = Session() }).Fit(data);
+        CollectionAssert.Contains(TextGenerationEstimator.AutoCandidates.ToArray(), transformer.BatchPolicy);
+        Assert.IsTrue(Column<string?>(transformer.Transform(data), "generated").Values.All(t => t is not null));
+    }
+
+    [TestMethod]
     public void GenerateText_PromptTooLong_IsRowError()
     {
         var ctx = new TransformersContext();
@@ -225,6 +235,37 @@ public sealed class ModelTransformTests
             AssertClose(outputs[0].ToArray<float>(), hidden[i], 1e-5f, $"hidden row {i}");
             AssertClose(outputs[1].ToArray<float>(), logits[i], 1e-5f, $"logits row {i}");
         }
+
+        // The onnx kind reloads (model path, output map, policy) to the same outputs.
+        using var dir = new TempDir();
+        ctx.Model.Save(scorer, dir.File("onnx.json"));
+        using var reloaded = (OnnxScoringTransformer)ctx.Model.Load(dir.File("onnx.json")).Single();
+        Assert.AreEqual(BatchPolicy.FixedSize(4), reloaded.BatchPolicy);
+        float[][] again = Column<float[]>(reloaded.Transform(tokenized), "hidden").Values;
+        for (int i = 0; i < texts.Length; i++)
+            AssertClose(hidden[i], again[i], 1e-6f, $"reloaded row {i}");
+
+        // A graph input with no column (and no way to make it) names the column and lists the schema.
+        IDataView textOnly = Load(ctx, texts);
+        var missing = Assert.ThrowsExactly<KeyNotFoundException>(() => scorer.GetOutputSchema(textOnly.Schema));
+        StringAssert.Contains(missing.Message, "input_ids");
+        StringAssert.Contains(missing.Message, "text");
+    }
+
+    [TestMethod]
+    public void WithoutErrorColumn_ARowErrorThrows_EmptyInputGivesEmptyOutput()
+    {
+        var ctx = new TransformersContext();
+        using ClassificationTransformer classify = ctx.Transforms.Classify(s_bert, new ClassifyOptions { ErrorColumnName = null, BatchSize = 2, SessionOptions = Session() }).Fit(Load(ctx, ["fine"]));
+        Assert.IsNull(classify.GetOutputSchema(Load(ctx, ["x"]).Schema).GetColumnOrNull("error"));
+        var e = Assert.ThrowsExactly<RowMappingException>(() => Column<string?>(classify.Transform(Load(ctx, ["fine", null])), "label"));
+        Assert.AreEqual(1, e.RowNumber);
+
+        IDataView empty = Load(ctx, []);
+        using TextGenerationTransformer generate = ctx.Transforms.GenerateText(TestData.TinyLlama, new GenerateTextOptions { SessionOptions = Session() }).Fit(empty);
+        Assert.IsEmpty(Column<string?>(generate.Transform(empty), "generated").Values);
+        using ClassificationTransformer onEmpty = ctx.Transforms.Classify(s_bert, new ClassifyOptions { SessionOptions = Session() }).Fit(empty);
+        Assert.IsEmpty(Column<string?>(onEmpty.Transform(empty), "label").Values);
     }
 
     [TestMethod]
