@@ -186,6 +186,31 @@ public sealed partial class ScoreCommandTests
         }
     }
 
+    [TestMethod]
+    public async Task AShardResumesIndependently()
+    {
+        string dir = NewDirectory();
+        string input = WriteCsv(dir, Texts);
+        string reference = Path.Combine(dir, "reference.jsonl");
+        string[] expected = await ScoreLines(input, reference, "--shard", "2/3", "--id-column", "id");
+        Assert.AreEqual(4, expected.Length);
+
+        string output = Path.Combine(dir, "part-2.jsonl");
+        File.WriteAllText(output, expected[0] + "\n" + expected[1][..(expected[1].Length / 2)]);
+        string[] resumed = await ScoreLines(input, output, "--shard", "2/3", "--id-column", "id", "--resume");
+        CollectionAssert.AreEqual(expected, resumed);
+
+        // Resuming a complete output does nothing.
+        CollectionAssert.AreEqual(expected, await ScoreLines(input, output, "--shard", "2/3", "--id-column", "id", "--resume"));
+
+        // An output with more rows than the shard is not this shard's.
+        string other = Path.Combine(dir, "other.jsonl");
+        File.WriteAllLines(other, Enumerable.Repeat(expected[0], 5));
+        var (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", TinyLlama, "--task", "tokenize", "--input", input, "--output", other, "--shard", "2/3", "--id-column", "id", "--resume");
+        Assert.AreEqual(2, code, stderr);
+        StringAssert.Contains(stderr, "has 5 rows but shard 2/3");
+    }
+
     /// <summary>The byte offset after the <paramref name="records"/>-th record.</summary>
     private static int RecordEnd(byte[] bytes, int records, bool quoted)
     {

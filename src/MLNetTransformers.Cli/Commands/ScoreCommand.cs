@@ -18,7 +18,7 @@ internal static class ScoreCommand
 {
     public static Command Create(CliConsole console)
     {
-        var model = TokenizeCommands.ModelOption();
+        var model = new Option<string>("--model") { Description = "A model folder (Hugging Face layout); for tokenize, a tokenizer folder or tokenizer.json.", Required = true };
         var task = new Option<string>("--task") { Description = "generate (columns generated, finish_reason), embed (embedding), classify (label, score, scores), or tokenize (input_ids, attention_mask).", Required = true };
         task.AcceptOnlyFromAmong(ScoreTasks.Names);
         var input = new Option<string>("--input") { Description = "The input file: .csv, .tsv, .jsonl or .idv (by extension).", Required = true };
@@ -60,6 +60,11 @@ internal static class ScoreCommand
                     throw new CliException($"--output: cannot tell the format of '{outputPath}' from its extension; use .csv, .tsv, .jsonl or .idv.");
                 }
 
+                if (string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
+                {
+                    throw new CliException($"--output: '{outputPath}' is the input file; write the output elsewhere.");
+                }
+
                 if (!parse.GetValue(resume) && File.Exists(outputPath + ".partial.jsonl") && Path.GetExtension(outputPath).Equals(".idv", StringComparison.OrdinalIgnoreCase))
                 {
                     File.Delete(outputPath + ".partial.jsonl");
@@ -77,6 +82,7 @@ internal static class ScoreCommand
                 {
                     Pooling = parse.GetValue(pooling) switch { "cls" => PoolingStrategy.Cls, "last" => PoolingStrategy.LastToken, _ => PoolingStrategy.Mean },
                     Normalize = parse.GetValue(normalize),
+                    Report = line => console.Err.WriteLine("mlnt: " + line),
                 };
                 var context = new TransformersContext();
                 var progress = new ProgressLine(console.Err);
@@ -90,7 +96,7 @@ internal static class ScoreCommand
                     Shard = selected,
                     Resume = parse.GetValue(resume),
                     WriteBatchSize = batchSize ?? 32,
-                    OnBadRow = bad => console.Err.WriteLine($"mlnt: warning: {bad}; the output row has this error and the job goes on"),
+                    OnBadRow = bad => console.Err.WriteLine($"mlnt: warning: {bad} (its output row carries this error; the job goes on)"),
                     Progress = progress,
                 };
 

@@ -22,7 +22,7 @@ internal static class ScoreTasks
     public static Definition Get(string name) => All.First(d => d.Name == name);
 
     private static ModelEstimator Generate(TransformersContext context, Settings settings) =>
-        OpenModel(() => context.Transforms.GenerateText(settings.Model, new GenerateTextOptions
+        OpenModel(settings, () => context.Transforms.GenerateText(settings.Model, new GenerateTextOptions
         {
             InputColumnName = settings.TextColumn,
             BatchSize = settings.BatchSize,
@@ -33,7 +33,7 @@ internal static class ScoreTasks
         }));
 
     private static ModelEstimator Embed(TransformersContext context, Settings settings) =>
-        OpenModel(() => context.Transforms.Embed(settings.Model, new EmbedOptions
+        OpenModel(settings, () => context.Transforms.Embed(settings.Model, new EmbedOptions
         {
             InputColumnName = settings.TextColumn,
             BatchSize = settings.BatchSize,
@@ -45,7 +45,7 @@ internal static class ScoreTasks
         }));
 
     private static ModelEstimator Classify(TransformersContext context, Settings settings) =>
-        OpenModel(() => context.Transforms.Classify(settings.Model, new ClassifyOptions
+        OpenModel(settings, () => context.Transforms.Classify(settings.Model, new ClassifyOptions
         {
             InputColumnName = settings.TextColumn,
             BatchSize = settings.BatchSize,
@@ -55,7 +55,7 @@ internal static class ScoreTasks
         }));
 
     private static ModelEstimator Tokenize(TransformersContext context, Settings settings) =>
-        OpenModel(() => context.Transforms.Tokenize(new TokenizeOptions
+        OpenModel(settings, () => context.Transforms.Tokenize(new TokenizeOptions
         {
             ModelDirectory = settings.Model,
             InputColumnName = settings.TextColumn,
@@ -64,11 +64,11 @@ internal static class ScoreTasks
         }));
 
     /// <summary>Builds an estimator, mapping a model that cannot be opened (when built or fitted) to exit code 2 naming --model.</summary>
-    private static ModelEstimator OpenModel(Func<IEstimator<ITransformer>> open)
+    private static ModelEstimator OpenModel(Settings settings, Func<IEstimator<ITransformer>> open)
     {
         try
         {
-            return new ModelEstimator(open());
+            return new ModelEstimator(open(), settings.Report);
         }
         catch (Exception ex) when (IsModelProblem(ex))
         {
@@ -79,13 +79,26 @@ internal static class ScoreTasks
     private static bool IsModelProblem(Exception ex) => ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
 
     /// <summary>Maps model-loading failures in <see cref="IEstimator{T}.Fit"/> to exit code 2 naming --model.</summary>
-    private sealed class ModelEstimator(IEstimator<ITransformer> inner) : IEstimator<ITransformer>
+    private sealed class ModelEstimator(IEstimator<ITransformer> inner, Action<string>? report) : IEstimator<ITransformer>
     {
         public ITransformer Fit(IDataView input)
         {
             try
             {
-                return inner.Fit(input);
+                ITransformer transformer = inner.Fit(input);
+                BatchPolicy? policy = transformer switch
+                {
+                    EmbeddingTransformer e => e.BatchPolicy,
+                    ClassificationTransformer c => c.BatchPolicy,
+                    TextGenerationTransformer g => g.BatchPolicy,
+                    _ => null,
+                };
+                if (policy is not null)
+                {
+                    report?.Invoke($"batch policy: {policy}");
+                }
+
+                return transformer;
             }
             catch (Exception ex) when (IsModelProblem(ex))
             {
@@ -102,6 +115,9 @@ internal static class ScoreTasks
         public PoolingStrategy Pooling { get; init; } = PoolingStrategy.Mean;
 
         public bool Normalize { get; init; }
+
+        /// <summary>Receives one-line reports (the batch policy chosen).</summary>
+        public Action<string>? Report { get; init; }
     }
 
     /// <summary>A task: its name, the columns it adds to the output, and its estimator.</summary>
