@@ -206,9 +206,10 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
             if (relative.StartsWith("onnx" + Path.DirectorySeparatorChar, StringComparison.Ordinal) || file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
                 || file.EndsWith(".onnx_data", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".onnx.data", StringComparison.OrdinalIgnoreCase))
                 continue;
-            string destination = Path.Combine(outputDirectory, relative);
-            if ((destination + Path.DirectorySeparatorChar).StartsWith(source + Path.DirectorySeparatorChar, StringComparison.Ordinal) && outputDirectory.StartsWith(source + Path.DirectorySeparatorChar, StringComparison.Ordinal) && file.StartsWith(outputDirectory, StringComparison.Ordinal))
+            // The output folder may lie inside the source folder: never copy what is already in it.
+            if (Path.GetFullPath(file).StartsWith(outputDirectory.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 continue;
+            string destination = Path.Combine(outputDirectory, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             File.Copy(file, destination, overwrite: true);
         }
