@@ -209,6 +209,12 @@ public sealed partial class ScoreCommandTests
         var (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", TinyLlama, "--task", "tokenize", "--input", input, "--output", other, "--shard", "2/3", "--id-column", "id", "--resume");
         Assert.AreEqual(2, code, stderr);
         StringAssert.Contains(stderr, "has 5 rows but shard 2/3");
+
+        // An output with other columns is not this job's.
+        File.WriteAllText(other, "{\"id\":\"id-6\",\"embedding\":[1],\"error\":null}\n");
+        (code, _, stderr) = await InspectCommandTests.Mlnt("score", "--model", TinyLlama, "--task", "tokenize", "--input", input, "--output", other, "--shard", "2/3", "--id-column", "id", "--resume");
+        Assert.AreEqual(2, code, stderr);
+        StringAssert.Contains(stderr, "not this job's columns");
     }
 
     /// <summary>The byte offset after the <paramref name="records"/>-th record.</summary>

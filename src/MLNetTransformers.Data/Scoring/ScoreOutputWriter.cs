@@ -113,6 +113,19 @@ public sealed class ScoreOutputWriter : IDisposable
                     }
                 }
 
+                if (!text && records > 0)
+                {
+                    var first = new byte[firstRecordEnd];
+                    stream.Position = 0;
+                    stream.ReadExactly(first);
+                    string[] names = PropertyNames(first);
+                    if (!names.SequenceEqual(schema.Select(c => c.Name)))
+                    {
+                        throw new InvalidDataException(
+                            $"Cannot resume '{appendPath}': its rows have the properties ({string.Join(", ", names)}), not this job's columns ({string.Join(", ", schema.Select(c => c.Name))}).");
+                    }
+                }
+
                 rows = text ? Math.Max(0, records - 1) : records;
             }
 
@@ -195,6 +208,19 @@ public sealed class ScoreOutputWriter : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"The output file '{path}' cannot be written: {e.Message}", e);
+        }
+    }
+
+    private static string[] PropertyNames(byte[] line)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object ? doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray() : [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
         }
     }
 
