@@ -45,6 +45,7 @@ internal static class CliApp
             EmbedCommand.Create(console),
             ClassifyCommand.Create(console),
             ServeCommand.Create(console),
+            ScoreCommand.Create(console),
         };
 
         ParseResult parse = root.Parse(args);

@@ -17,16 +17,7 @@ internal static class GenerateCommand
         var model = new Option<string>("--model") { Description = "A model folder (Hugging Face layout: config, tokenizer, onnx/model.onnx).", Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt (or give it as the argument)." };
         var promptArgument = new Argument<string?>("prompt") { Description = "The prompt.", Arity = ArgumentArity.ZeroOrOne };
-        var maxNewTokens = new Option<int?>("--max-new-tokens") { Description = "Most tokens to generate (default: generation_config.json, else 20)." };
-        var greedy = new Option<bool>("--greedy") { Description = "Pick the most likely token at every step (the default unless a sampling option is given)." };
-        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (> 0; 0 means greedy)." };
-        var topK = new Option<int?>("--top-k") { Description = "Sample among the K most likely tokens (0 = all)." };
-        var topP = new Option<float?>("--top-p") { Description = "Sample among the most likely tokens holding probability P, in (0, 1]." };
-        var minP = new Option<float?>("--min-p") { Description = "Drop tokens less likely than M times the most likely one, in [0, 1]." };
-        var seed = new Option<ulong?>("--seed") { Description = "Random seed: the same seed gives the same output." };
-        var repetitionPenalty = new Option<float?>("--repetition-penalty") { Description = "Penalty for tokens already present (> 0; 1 = none)." };
-        var numBeams = new Option<int>("--num-beams") { Description = "Beam search width (1 = no beam search). Beam search prints the best sequence when it is done.", DefaultValueFactory = _ => 1 };
-        var stop = new Option<string[]>("--stop") { Description = "Stop when this text is generated (trimmed from the output). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var generation = new GenerationCliOptions();
         var json = new Option<bool>("--json") { Description = "Write one JSON object with ids, text and finish reason instead of streaming text." };
         var sequences = new Option<int>("--num-return-sequences") { Description = "Sequences to return: beam search's best N, or N samples (with --json one object per sequence).", DefaultValueFactory = _ => 1 };
         var dtype = new Option<string?>("--dtype") { Description = $"The ONNX variant, named as transformers.js names them: {string.Join(", ", ModelFolder.Dtypes)} (default: onnx/model.onnx)." };
@@ -35,46 +26,18 @@ internal static class GenerateCommand
         var runtime = new RuntimeOptions();
         var command = new Command("generate", "Generate text with a decoder model, streaming it to stdout.")
         {
-            model, prompt, promptArgument, maxNewTokens, greedy, temperature, topK, topP, minP, seed, repetitionPenalty, numBeams, stop, json, dtype, truncate, sequences,
+            model, prompt, promptArgument, json, dtype, truncate, sequences,
         };
+        generation.AddTo(command);
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 string text = parse.GetValue(prompt) ?? parse.GetValue(promptArgument) ?? string.Empty;
-                int beams = parse.GetValue(numBeams);
-                if (beams < 1)
-                {
-                    throw new CliException($"--num-beams: expected a positive number, got {beams}.");
-                }
-
-                bool sampling = !parse.GetValue(greedy)
-                    && (parse.GetValue(temperature) is not null || parse.GetValue(topK) is not null || parse.GetValue(topP) is not null
-                        || parse.GetValue(minP) is not null || parse.GetValue(seed) is not null);
-                GenerationOptions options;
-                try
-                {
-                    options = new GenerationOptions
-                    {
-                        MaxNewTokens = parse.GetValue(maxNewTokens),
-                        DoSample = sampling,
-                        Temperature = parse.GetValue(temperature) ?? 1f,
-                        TopK = parse.GetValue(topK) ?? 50,
-                        TopP = parse.GetValue(topP) ?? 1f,
-                        MinP = parse.GetValue(minP),
-                        Seed = parse.GetValue(seed),
-                        RepetitionPenalty = parse.GetValue(repetitionPenalty) ?? 1f,
-                        StopStrings = parse.GetValue(stop) is { Length: > 0 } stops ? stops : null,
-                        NumBeams = beams,
-                        NumReturnSequences = parse.GetValue(sequences),
-                        Truncation = parse.GetValue(truncate) == "left" ? PromptTruncation.Left : PromptTruncation.None,
-                    };
-                }
-                catch (ArgumentOutOfRangeException ex)
-                {
-                    throw new CliException($"--{Kebab(ex.ParamName)}: {ex.Message.Split(" (Parameter", 2)[0]}");
-                }
+                GenerationOptions options = generation.Build(
+                    parse, parse.GetValue(sequences), parse.GetValue(truncate) == "left" ? PromptTruncation.Left : PromptTruncation.None);
+                int beams = options.NumBeams;
 
                 SessionOptions sessionOptions = runtime.CreateSessionOptions(console, parse);
                 ModelFolder folder;
@@ -176,6 +139,4 @@ internal static class GenerateCommand
                 w.WriteNumber("score", score);
             }
         });
-
-    private static string Kebab(string? name) => string.Concat((name ?? "option").Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : string.Empty) + char.ToLowerInvariant(c) : c.ToString()));
 }

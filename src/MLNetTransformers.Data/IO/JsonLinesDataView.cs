@@ -42,7 +42,7 @@ internal sealed class JsonLinesDataView : IDataView
 
         IEnumerable<DataBatch> Core()
         {
-            using var reader = new TextRecordReader(_path);
+            using var reader = new TextRecordReader(_path, lenient: _onBadRow is not null);
             var builder = new BatchBuilder(Schema, maxRows);
             var kinds = Schema.Select(c => ColumnArrays.KindOf(c.Type)).ToArray();
             long rowNumber = 0;
@@ -58,6 +58,8 @@ internal sealed class JsonLinesDataView : IDataView
                 string? column = null;
                 try
                 {
+                    if (reader.LastRecordHadInvalidUtf8)
+                        throw new JsonException("The text is not valid UTF-8.");
                     using JsonDocument doc = JsonDocument.Parse(text);
                     if (doc.RootElement.ValueKind != JsonValueKind.Object)
                     {
@@ -185,13 +187,15 @@ internal sealed class JsonLinesDataView : IDataView
     {
         var seen = new Dictionary<string, Seen>(StringComparer.Ordinal);
         var order = new List<string>();
-        using (var reader = new TextRecordReader(path))
+        using (var reader = new TextRecordReader(path, lenient: true))
         {
             for (int n = 0; n < lines; n++)
             {
                 string? text = reader.ReadLine(out _);
                 if (text is null)
                     break;
+                if (reader.LastRecordHadInvalidUtf8)
+                    continue;
                 JsonDocument doc;
                 try
                 {

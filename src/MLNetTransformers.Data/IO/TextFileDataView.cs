@@ -106,7 +106,7 @@ internal sealed class TextFileDataView : IDataView
 
         IEnumerable<DataBatch> Core()
         {
-            using var reader = new TextRecordReader(_path);
+            using var reader = new TextRecordReader(_path, lenient: _onBadRow is not null);
             var fields = new List<string?>();
             if (_hasHeader && !reader.ReadRecord(_separator, fields, out _))
                 yield break;
@@ -125,7 +125,11 @@ internal sealed class TextFileDataView : IDataView
                 int row = builder.BeginRow(thisRow);
                 string? error = null;
                 string? column = null;
-                if (fields.Count != expected)
+                if (reader.LastRecordHadInvalidUtf8)
+                {
+                    error = "The text is not valid UTF-8.";
+                }
+                else if (fields.Count != expected)
                 {
                     error = string.Create(CultureInfo.InvariantCulture, $"The row has {fields.Count} fields; {expected} were expected.");
                 }

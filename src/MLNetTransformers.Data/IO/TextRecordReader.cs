@@ -13,16 +13,30 @@ internal sealed class TextRecordReader : IDisposable
     private readonly StringBuilder _sb = new();
     private long _line = 1;
 
-    public TextRecordReader(string path)
+    /// <summary>Opens a file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="lenient">Read past invalid UTF-8 (as U+FFFD), flagging the record in <see cref="LastRecordHadInvalidUtf8"/>, instead of throwing.</param>
+    public TextRecordReader(string path, bool lenient = false)
     {
         _path = path;
-        _reader = new Utf8CharReader(DataFiles.OpenRead(path));
+        _reader = new Utf8CharReader(DataFiles.OpenRead(path), lenient);
     }
+
+    /// <summary>Whether the record or line read last held invalid UTF-8 (lenient mode only).</summary>
+    public bool LastRecordHadInvalidUtf8 { get; private set; }
 
     /// <summary>Reads one record into <paramref name="fields"/>: text, or <see langword="null"/> for an unquoted empty field
     /// (so that a saved <see langword="null"/> and a saved empty text round-trip apart).</summary>
     /// <returns>False at the end of the file.</returns>
     public bool ReadRecord(char separator, List<string?> fields, out long startLine)
+    {
+        long invalidBefore = _reader.InvalidSequences;
+        bool read = ReadRecordCore(separator, fields, out startLine);
+        LastRecordHadInvalidUtf8 = _reader.InvalidSequences != invalidBefore;
+        return read;
+    }
+
+    private bool ReadRecordCore(char separator, List<string?> fields, out long startLine)
     {
         fields.Clear();
         if (!SkipBlankLines())
@@ -81,6 +95,14 @@ internal sealed class TextRecordReader : IDisposable
     /// <summary>Reads one non-blank line without its terminator.</summary>
     /// <returns>The line, or <see langword="null"/> at the end of the file.</returns>
     public string? ReadLine(out long line)
+    {
+        long invalidBefore = _reader.InvalidSequences;
+        string? text = ReadLineCore(out line);
+        LastRecordHadInvalidUtf8 = _reader.InvalidSequences != invalidBefore;
+        return text;
+    }
+
+    private string? ReadLineCore(out long line)
     {
         if (!SkipBlankLines())
         {

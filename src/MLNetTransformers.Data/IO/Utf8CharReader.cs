@@ -20,8 +20,20 @@ internal sealed class Utf8CharReader : IDisposable
     private bool _eof;
     private bool _invalid;
     private bool _started;
+    private readonly bool _lenient;
 
-    public Utf8CharReader(Stream stream) => _stream = stream;
+    /// <summary>Creates the reader.</summary>
+    /// <param name="stream">The bytes.</param>
+    /// <param name="lenient">Instead of throwing at invalid bytes, deliver U+FFFD for each invalid sequence and count it in
+    /// <see cref="InvalidSequences"/> (the count goes up when that char is peeked or read, so a caller can tell which record had it).</param>
+    public Utf8CharReader(Stream stream, bool lenient = false)
+    {
+        _stream = stream;
+        _lenient = lenient;
+    }
+
+    /// <summary>Invalid byte sequences replaced so far (lenient mode).</summary>
+    public long InvalidSequences { get; private set; }
 
     /// <summary>The next char without consuming it, or -1 at the end.</summary>
     /// <exception cref="DecoderFallbackException">The next bytes are not valid UTF-8.</exception>
@@ -37,6 +49,19 @@ internal sealed class Utf8CharReader : IDisposable
         _charEnd = 0;
         while (true)
         {
+            if (_invalid && _lenient)
+            {
+                // One replacement char for the invalid sequence, delivered alone so the count rises exactly when it is reached.
+                _invalid = false;
+                Rune.DecodeFromUtf8(_bytes.AsSpan(_byteStart, _byteEnd - _byteStart), out _, out int skip);
+                _byteStart += Math.Max(1, skip);
+                _started = true;
+                _chars[0] = '\uFFFD';
+                _charEnd = 1;
+                InvalidSequences++;
+                return true;
+            }
+
             if (_invalid)
                 throw new DecoderFallbackException("The bytes are not valid UTF-8.");
             if (_byteEnd > _byteStart)
