@@ -14,7 +14,7 @@ internal static class ServeLoadTest
 {
     private static readonly string[] Questions = ["POLITICS, n.", "CAT, n.", "PEACE, n.", "LAWYER, n.", "HISTORY, n.", "DEBT, n.", "FUTURE, n.", "WAR, n."];
 
-    internal sealed record Report(int Clients, double Seconds, int Requests, int Failed, long Chunks, double RssBeforeMb, double RssAfterMb, double PeakRssMb, double TtftP50, double TtftP95, double LatencyP50, double LatencyP95, string? FirstError);
+    internal sealed record Report(int Clients, double Seconds, int Requests, int Failed, long Chunks, double RssBeforeMb, double RssMidMb, double RssAfterMb, double PeakRssMb, double TtftP50, double TtftP95, double LatencyP50, double LatencyP95, string? FirstError);
 
     public static async Task<Report> RunAsync(Uri address, string model, string? apiKey, int clients, TimeSpan duration, int maxTokens, CancellationToken cancellationToken)
     {
@@ -37,6 +37,10 @@ internal static class ServeLoadTest
         string? firstError = null;
         var gate = new Lock();
         var clock = Stopwatch.StartNew();
+        // RSS half-way as well as at the end: equal values mean memory has levelled off under the steady load (growth before
+        // the middle is warm-up: arenas for the batch sizes seen, the server's buffers).
+        double rssMid = rssBefore;
+        Task middle = Task.Delay(duration / 2, cancellationToken).ContinueWith(_ => rssMid = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0), TaskScheduler.Default);
         await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
             int n = 0;
@@ -62,10 +66,11 @@ internal static class ServeLoadTest
             }
         }, CancellationToken.None))).ConfigureAwait(false);
         double seconds = clock.Elapsed.TotalSeconds;
+        await middle.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         ttft.Sort();
         latency.Sort();
         double rssAfter = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
-        return new Report(clients, seconds, requests, failed, chunks, rssBefore, rssAfter, BenchCommand.PeakRssMegabytes(),
+        return new Report(clients, seconds, requests, failed, chunks, rssBefore, rssMid, rssAfter, BenchCommand.PeakRssMegabytes(),
             Percentile(ttft, 0.5), Percentile(ttft, 0.95), Percentile(latency, 0.5), Percentile(latency, 0.95), firstError);
     }
 
@@ -86,6 +91,7 @@ internal static class ServeLoadTest
                 w.WriteNumber("latency_p50_ms", Math.Round(r.LatencyP50, 2));
                 w.WriteNumber("latency_p95_ms", Math.Round(r.LatencyP95, 2));
                 w.WriteNumber("rss_before_mb", Math.Round(r.RssBeforeMb, 1));
+                w.WriteNumber("rss_mid_mb", Math.Round(r.RssMidMb, 1));
                 w.WriteNumber("rss_after_mb", Math.Round(r.RssAfterMb, 1));
                 w.WriteNumber("peak_rss_mb", Math.Round(r.PeakRssMb, 1));
                 if (r.FirstError is not null)
@@ -98,7 +104,7 @@ internal static class ServeLoadTest
         console.Err.WriteLine(
             $"mlnt: load test: {r.Clients} clients, {r.Seconds:F1} s, {r.Requests} requests, {r.Failed} failed, {r.Chunks / r.Seconds:F1} content chunks/s; " +
             $"time to first token p50 {r.TtftP50:F1} ms p95 {r.TtftP95:F1} ms; request p50 {r.LatencyP50:F1} ms p95 {r.LatencyP95:F1} ms; " +
-            $"RSS {r.RssBeforeMb:F0} MB before, {r.RssAfterMb:F0} MB after (peak {r.PeakRssMb:F0} MB){(r.FirstError is null ? string.Empty : "; first error: " + r.FirstError)}");
+            $"RSS {r.RssBeforeMb:F0} MB before, {r.RssMidMb:F0} MB half-way, {r.RssAfterMb:F0} MB after (peak {r.PeakRssMb:F0} MB){(r.FirstError is null ? string.Empty : "; first error: " + r.FirstError)}");
     }
 
     private static double Percentile(List<double> sorted, double fraction) => sorted.Count == 0 ? double.NaN : BenchCommand.Percentile(sorted, fraction);
