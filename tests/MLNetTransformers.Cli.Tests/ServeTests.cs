@@ -305,6 +305,23 @@ public sealed class ServeTests
     }
 
     [TestMethod]
+    public async Task PromptsOverTheTokenLimitAre400WithContextLengthExceeded()
+    {
+        await using WebApplication app = OpenAiServer.Create(s_chat, new OpenAiServerOptions { Urls = "http://127.0.0.1:0", MaxPromptTokens = 8 });
+        await app.StartAsync();
+        string url = OpenAiServer.GetListeningUrls(app)[0];
+        var (status, body) = await PostOnceAsync(url + "/v1/chat/completions", """{"messages":[{"role":"user","content":"POLITICS, n. A strife of interests masquerading as a contest of principles."}],"max_tokens":3}""");
+        Assert.AreEqual(HttpStatusCode.BadRequest, status, body);
+        using var error = System.Text.Json.JsonDocument.Parse(body);
+        Assert.AreEqual("context_length_exceeded", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        StringAssert.Contains(error.RootElement.GetProperty("error").GetProperty("message").GetString(), "at most 8");
+        (status, body) = await PostOnceAsync(url + "/v1/completions", """{"prompt":"POLITICS, n. A strife of interests masquerading as a contest of principles.","max_tokens":3}""");
+        Assert.AreEqual(HttpStatusCode.BadRequest, status, body);
+        StringAssert.Contains(body, "context_length_exceeded");
+        await app.StopAsync();
+    }
+
+    [TestMethod]
     public async Task FullQueueIs429()
     {
         using var chat = new OnnxChatClient(s_generator, new OnnxChatClientOptions { ChatTemplate = ServeCommand.FallbackChatTemplate, MaxQueueLength = 0 });
