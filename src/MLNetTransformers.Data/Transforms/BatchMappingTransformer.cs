@@ -92,12 +92,24 @@ public abstract class BatchMappingTransformer : ITransformer
             inputError = e.Index;
         }
 
-        var kept = inputSchema.Where(c => added.GetColumnOrNull(c.Name) is null && c.Name != ErrorColumnName).ToArray();
-        var builder = new DataViewSchema.Builder().AddColumns(kept).AddColumns(added);
-        if (ErrorColumnName is not null)
-            builder.AddColumn(ErrorColumnName, TextDataViewType.Instance);
-        return new SchemaPlan(builder.ToSchema(), added, kept.Select(c => c.Index).ToArray(), inputError);
+        return new SchemaPlan(MergeSchema(inputSchema, added, ErrorColumnName), added, KeptColumns(inputSchema, added, ErrorColumnName).Select(c => c.Index).ToArray(), inputError);
     }
+
+    /// <summary>
+    /// The schema a mapping transform produces: the input's columns that it neither replaces nor uses as its error column, then the
+    /// added columns, then the error column (Text) when there is one. Estimators use it to state their output schema without
+    /// loading a model.
+    /// </summary>
+    internal static DataViewSchema MergeSchema(DataViewSchema inputSchema, DataViewSchema added, string? errorColumnName)
+    {
+        var builder = new DataViewSchema.Builder().AddColumns(KeptColumns(inputSchema, added, errorColumnName)).AddColumns(added);
+        if (errorColumnName is not null)
+            builder.AddColumn(errorColumnName, TextDataViewType.Instance);
+        return builder.ToSchema();
+    }
+
+    private static DataViewSchema.Column[] KeptColumns(DataViewSchema inputSchema, DataViewSchema added, string? errorColumnName) =>
+        inputSchema.Where(c => added.GetColumnOrNull(c.Name) is null && c.Name != errorColumnName).ToArray();
 
     private sealed record SchemaPlan(DataViewSchema Output, DataViewSchema Added, int[] KeptInputColumns, int InputErrorColumn);
 

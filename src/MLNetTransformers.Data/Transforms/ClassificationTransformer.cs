@@ -240,5 +240,5 @@ public sealed class ClassificationEstimator : IEstimator<ClassificationTransform
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
-        EmbeddingEstimator.OutputSchema(inputSchema, Options.ErrorColumnName, ClassificationTransformer.AddedColumns(inputSchema, Options));
+        BatchMappingTransformer.MergeSchema(inputSchema, ClassificationTransformer.AddedColumns(inputSchema, Options), Options.ErrorColumnName);
 }

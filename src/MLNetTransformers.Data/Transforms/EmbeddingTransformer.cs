@@ -231,14 +231,6 @@ public sealed class EmbeddingEstimator : IEstimator<EmbeddingTransformer>
     }
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema(inputSchema, Options.ErrorColumnName, EmbeddingTransformer.AddedColumns(inputSchema, Options));
-
-    internal static DataViewSchema OutputSchema(DataViewSchema inputSchema, string? errorColumn, DataViewSchema added)
-    {
-        var kept = inputSchema.Where(c => added.GetColumnOrNull(c.Name) is null && c.Name != errorColumn).ToArray();
-        var builder = new DataViewSchema.Builder().AddColumns(kept).AddColumns(added);
-        if (errorColumn is not null)
-            builder.AddColumn(errorColumn, TextDataViewType.Instance);
-        return builder.ToSchema();
-    }
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+        BatchMappingTransformer.MergeSchema(inputSchema, EmbeddingTransformer.AddedColumns(inputSchema, Options), Options.ErrorColumnName);
 }

@@ -321,5 +321,5 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
-        EmbeddingEstimator.OutputSchema(inputSchema, Options.ErrorColumnName, TextGenerationTransformer.AddedColumns(inputSchema, Options));
+        BatchMappingTransformer.MergeSchema(inputSchema, TextGenerationTransformer.AddedColumns(inputSchema, Options), Options.ErrorColumnName);
 }
