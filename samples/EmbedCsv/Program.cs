@@ -27,7 +27,9 @@ try
 finally
 {
     if (temp is not null)
+    {
         Directory.Delete(temp, recursive: true);
+    }
 }
 
 static string BuildTinyBert(out string? temp)

@@ -15,7 +15,10 @@ var options = new GenerateTextOptions { Generation = new GenerationOptions { Max
 using TextGenerationTransformer generator = ctx.Transforms.GenerateText(model, options).Fit(data);
 ctx.Data.SaveAsJsonLines(generator.Transform(data), output);
 foreach (string line in File.ReadLines(output))
+{
     Console.WriteLine(line);
+}
+
 Console.WriteLine($"wrote {output}");
 
 static string FindRepositoryRoot()
@@ -23,7 +26,9 @@ static string FindRepositoryRoot()
     for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
     {
         if (File.Exists(Path.Combine(directory.FullName, "MLNetTransformers.sln")))
+        {
             return directory.FullName;
+        }
     }
 
     return Directory.GetCurrentDirectory();

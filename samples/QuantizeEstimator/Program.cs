@@ -27,12 +27,16 @@ try
     float[][] q = Hidden(quantized.Transform(text));
     float[][] f = Hidden(original.Transform(tokens));
     for (int i = 0; i < q.Length; i++)
+    {
         Console.WriteLine($"row {i}: cosine(float, int8) = {Cosine(f[i], q[i]):F5}");
+    }
 }
 finally
 {
     if (Directory.Exists(temp))
+    {
         Directory.Delete(temp, recursive: true);
+    }
 }
 
 static float[][] Hidden(IDataView view) => view.GetBatches(64).SelectMany(b => b.GetColumn<float[]>("hidden")).ToArray();

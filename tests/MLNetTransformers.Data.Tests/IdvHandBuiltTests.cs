@@ -43,7 +43,10 @@ public sealed class IdvHandBuiltTests
     {
         using var p = new MemoryStream();
         using (var pw = new BinaryWriter(p, Encoding.UTF8, leaveOpen: true))
+        {
             parameters?.Invoke(pw);
+        }
+
         w.Write(name);
         w.Write((byte)p.Length);
         w.Write(p.ToArray());
@@ -53,7 +56,10 @@ public sealed class IdvHandBuiltTests
     {
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
             write(w);
+        }
+
         return ms.ToArray();
     }
 
@@ -70,7 +76,9 @@ public sealed class IdvHandBuiltTests
             w.Write(1);
             w.Write(3);
             foreach (float f in new[] { 1.5f, 2.5f, 1, 2, 3, 4, 5 })
+            {
                 w.Write(f);
+            }
         });
         byte[] file = Build("v", w => Definition(w, "VBuffer", p => { Definition(p, "Single"); p.Write(1); p.Write(5); }), block, 2);
         using IdvReader reader = IdvReader.Open(new MemoryStream(file));

@@ -76,7 +76,10 @@ public sealed class IdvFixtureTests
         using IdvReader reader = IdvReader.Open(Fixture("schema-codec-test.idv"));
         using var stream = new MemoryStream();
         using (IdvWriter writer = IdvWriter.Create(stream, reader.Columns, new IdvWriterOptions { RowsPerBlock = 1, Compression = IdvCompression.Deflate }))
+        {
             writer.Complete();
+        }
+
         CollectionAssert.AreEqual(original, stream.ToArray());
     }
 
@@ -91,7 +94,9 @@ public sealed class IdvFixtureTests
             using (IdvWriter writer = IdvWriter.Create(stream, reader.Columns, new IdvWriterOptions { RowsPerBlock = 2, Compression = compression }))
             {
                 foreach (object?[] row in rows)
+                {
                     writer.WriteRow(row);
+                }
             }
             stream.Position = 0;
             using IdvReader again = IdvReader.Open(stream);
@@ -99,7 +104,10 @@ public sealed class IdvFixtureTests
             List<object?[]> back = [.. again.ReadRows()];
             Assert.HasCount(rows.Count, back);
             for (int i = 0; i < rows.Count; i++)
+            {
                 CollectionAssert.AreEqual(rows[i], back[i], $"row {i}");
+            }
+
             Assert.AreEqual(Expected("datatypes.expected.txt"), MlNetTextFormat.Render(again.Columns, again.ReadRows(), outputHeader: true));
         }
     }
@@ -177,7 +185,10 @@ public sealed class IdvRoundTripTests
         using (IdvWriter writer = IdvWriter.Create(stream, AllColumns, new IdvWriterOptions { RowsPerBlock = rowsPerBlock, Compression = compression }))
         {
             for (int i = 0; i < count; i++)
+            {
                 writer.WriteRow(Row(i));
+            }
+
             Assert.AreEqual(count, writer.RowCount);
         }
         stream.Position = 0;
@@ -200,7 +211,10 @@ public sealed class IdvRoundTripTests
         try
         {
             using (IdvWriter writer = IdvWriter.Create(path, AllColumns))
+            {
                 writer.Complete();
+            }
+
             using IdvReader reader = IdvReader.Open(path);
             Assert.AreEqual(0L, reader.RowCount);
             CollectionAssert.AreEqual(AllColumns, reader.Columns.ToArray());
@@ -217,7 +231,10 @@ public sealed class IdvRoundTripTests
     {
         using var stream = new MemoryStream();
         using (IdvWriter writer = IdvWriter.Create(stream, AllColumns))
+        {
             writer.WriteRow(Row(1));
+        }
+
         byte[] bytes = stream.ToArray();
         Assert.AreEqual(0x00425644004C4D43UL, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
         Assert.AreEqual(0x0001000100010006UL, BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)));
@@ -227,7 +244,9 @@ public sealed class IdvRoundTripTests
         string tocText = Encoding.UTF8.GetString(bytes, (int)toc, bytes.Length - (int)toc);
         foreach (string name in new[] { "\u0008TextSpan", "\u0007Boolean", "\u0005Int32", "\u0005Int64", "\u0006Single", "\u0006Double",
             "\u0007VBuffer", "\u0005SByte", "\u0006UInt16", "\u0008TimeSpan", "\u0008DateTime", "\u000eDateTimeOffset", "\u0004Key2" })
+        {
             StringAssert.Contains(tocText, name);
+        }
         // Fixed-size float vector: "VBuffer", parameterization = ("Single", no params), 1 dimension of 3.
         byte[] vbuffer = [7, .. "VBuffer"u8, 16, 6, .. "Single"u8, 0, 1, 0, 0, 0, 3, 0, 0, 0];
         Assert.IsGreaterThanOrEqualTo(0, bytes.AsSpan((int)toc).IndexOf(vbuffer));
@@ -266,7 +285,9 @@ public sealed class IdvRoundTripTests
                     vector[i % 32] = i;
                     writer.WriteRow("some text for row " + i, vector, (long)i);
                     if (i % 20_000 == 19_999)
+                    {
                         peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - baseline);
+                    }
                 }
             }
             // All rows hold ~170 bytes of payload each (17 MB in all); one block is ~45 KB. Lookup tables add 16 bytes per block and column.
@@ -283,7 +304,9 @@ public sealed class IdvRoundTripTests
                 {
                     Assert.AreEqual(n, (long)row[2]!);
                     if (++n % 20_000 == 0)
+                    {
                         peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - baseline);
+                    }
                 }
             }
             Assert.AreEqual(rows, n);
@@ -308,7 +331,10 @@ public sealed class IdvErrorTests
         {
             using IdvReader reader = IdvReader.Open(new MemoryStream(bytes), name);
             foreach (object?[] row in reader.ReadRows())
+            {
                 _ = row;
+            }
+
             return null;
         }
         catch (InvalidDataException ex)
@@ -382,10 +408,14 @@ public sealed class IdvErrorTests
             else
             {
                 for (int k = 0; k < 3; k++)
+                {
                     bytes[random.Next(8, bytes.Length - 8)] = (byte)random.Next(256);
+                }
             }
             if (TryReadAll(bytes, "fuzz.idv") is not null)
+            {
                 failures++;
+            }
         }
         Assert.IsGreaterThan(0, failures);
     }

@@ -19,14 +19,20 @@ internal static class MlNetTextFormat
         bool hasHeader = outputHeader && columns.Any(c => !c.Type.IsVector);
         sb.Append("#@ TextLoader{\n");
         if (hasHeader)
+        {
             sb.Append("#@   header+\n");
+        }
+
         sb.Append("#@   sep=tab\n");
         int index = 0;
         foreach (IdvColumn c in columns)
         {
             string kind = IdvColumnType.ShortName(c.Type.ItemKind);
             if (c.Type.IsKey)
+            {
                 kind += "[" + c.Type.KeyCount.ToString(CultureInfo.InvariantCulture) + "]";
+            }
+
             string range = !c.Type.IsVector ? index.ToString(CultureInfo.InvariantCulture)
                 : c.Type.VectorSize > 0 ? string.Create(CultureInfo.InvariantCulture, $"{index}-{index + c.Type.VectorSize - 1}") : string.Create(CultureInfo.InvariantCulture, $"{index}-*");
             sb.Append("#@   col=").Append(c.Name).Append(':').Append(kind).Append(':').Append(range).Append('\n');
@@ -51,7 +57,10 @@ internal static class MlNetTextFormat
                     var array = (Array)row[c]!;
                     var list = new List<(int, string)>();
                     for (int i = 0; i < array.Length; i++)
+                    {
                         list.Add((i, Format(type.ItemType, array.GetValue(i))));
+                    }
+
                     items.Add(list);
                     lengths[c] = array.Length;
                 }
@@ -98,7 +107,10 @@ internal static class MlNetTextFormat
     private static string MapText(string s)
     {
         if (s.Length == 0)
+        {
             return "\"\"";
+        }
+
         bool quoted = s[0] == ' ' || s.IndexOfAny(['"', '\t', ':']) >= 0;
         string body = s.Replace("\"", "\"\"", StringComparison.Ordinal);
         return quoted ? "\"" + body + "\"" : body;
@@ -116,7 +128,10 @@ internal static class MlNetTextFormat
             foreach ((int index, string text) in items[c])
             {
                 if (suppress && text == defaults[c])
+                {
                     continue;
+                }
+
                 slots.Add((colDst[c] + index, text));
             }
             colDst[c + 1] = colDst[c] + lengths[c];
@@ -137,7 +152,9 @@ internal static class MlNetTextFormat
         int lenDense = colDst[colBest];
         int lenSparse = dstBase - lenDense;
         if (lenSparse < 5 || lenSparse < lenDense / 5)
+        {
             colBest = cols;
+        }
 
         var sb = new StringBuilder();
         string sep = "";
@@ -150,21 +167,37 @@ internal static class MlNetTextFormat
                 sb.Append(sep);
                 sep = "\t";
                 while (dst >= colDst[col + 1])
+                {
                     col++;
+                }
+
                 if (slot < slots.Count && slots[slot].Dst == dst)
+                {
                     sb.Append(slots[slot++].Text);
+                }
                 else
+                {
                     sb.Append(defaultStr ?? defaults[col]);
+                }
             }
         }
         if (colBest >= cols)
+        {
             return sb.ToString();
+        }
+
         sb.Append(sep).Append(lenSparse.ToString(CultureInfo.InvariantCulture));
         int first = colSlot[colBest];
         if (first == slots.Count)
+        {
             return sb.Append("\t0:").Append(defaultStr ?? defaults[colBest]).ToString();
+        }
+
         for (int s = first; s < slots.Count; s++)
+        {
             sb.Append('\t').Append((slots[s].Dst - lenDense).ToString(CultureInfo.InvariantCulture)).Append(':').Append(slots[s].Text);
+        }
+
         return sb.ToString();
     }
 }

@@ -33,7 +33,9 @@ public sealed class ModelTransformTests
     public static void Cleanup()
     {
         if (Directory.Exists(s_root))
+        {
             Directory.Delete(s_root, recursive: true);
+        }
     }
 
     private static SessionOptions Session() => new() { IntraOpThreads = 1, InterOpThreads = 1 };
@@ -74,7 +76,9 @@ public sealed class ModelTransformTests
     {
         Assert.HasCount(expected.Length, actual, what);
         for (int i = 0; i < expected.Length; i++)
+        {
             Assert.AreEqual(expected[i], actual[i], tolerance, $"{what}: element {i}");
+        }
     }
 
     [TestMethod]
@@ -88,7 +92,9 @@ public sealed class ModelTransformTests
         using Embedder embedder = Embedder.Open(s_bert, new EmbedderOptions { Pooling = PoolingStrategy.Mean, Normalize = true }, Session());
         CollectionAssert.AreEqual(Enumerable.Range(0, texts.Length).Select(i => (long)i).ToArray(), rows);
         for (int i = 0; i < texts.Length; i++)
+        {
             AssertClose(embedder.Embed(texts[i]), vectors[i], 1e-5f, $"row {i}");
+        }
     }
 
     [TestMethod]
@@ -104,7 +110,10 @@ public sealed class ModelTransformTests
         CollectionAssert.AreEqual(rowsA, rowsB);
         CollectionAssert.AreEqual(Enumerable.Range(0, texts.Length).Select(i => (long)i).ToArray(), rowsB);
         for (int i = 0; i < texts.Length; i++)
+        {
             AssertClose(a[i], b[i], 1e-5f, $"row {i}");
+        }
+
         Assert.IsLessThan(texts.Length, padded.Embedder.Batcher.Batches, "padding-aware batching ran several rows per run");
 
         // The same for ApplyOnnxModel over token columns (padding within the batch, the mask made, rows cut to their length).
@@ -117,7 +126,9 @@ public sealed class ModelTransformTests
         (long[] rowsD, float[][] d) = Column<float[]>(scorerPadded.Transform(tokenized), "last_hidden_state");
         CollectionAssert.AreEqual(rowsA, rowsD);
         for (int i = 0; i < texts.Length; i++)
+        {
             AssertClose(c[i], d[i], 1e-5f, $"onnx row {i}");
+        }
     }
 
     [TestMethod]
@@ -174,7 +185,9 @@ public sealed class ModelTransformTests
         finally
         {
             foreach (IDisposable d in loaded.OfType<IDisposable>())
+            {
                 d.Dispose();
+            }
         }
     }
 
@@ -243,7 +256,9 @@ public sealed class ModelTransformTests
         Assert.AreEqual(BatchPolicy.FixedSize(4), reloaded.BatchPolicy);
         float[][] again = Column<float[]>(reloaded.Transform(tokenized), "hidden").Values;
         for (int i = 0; i < texts.Length; i++)
+        {
             AssertClose(hidden[i], again[i], 1e-6f, $"reloaded row {i}");
+        }
 
         // A graph input with no column (and no way to make it) names the column and lists the schema.
         IDataView textOnly = Load(ctx, texts);
@@ -307,7 +322,9 @@ public sealed class ModelTransformTests
         finally
         {
             foreach (IDisposable d in loaded.OfType<IDisposable>())
+            {
                 d.Dispose();
+            }
         }
     }
 

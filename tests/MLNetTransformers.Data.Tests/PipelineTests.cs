@@ -156,7 +156,10 @@ public sealed class PipelineTests
         string models = Path.Combine(dir.Path, "models", "tok");
         Directory.CreateDirectory(models);
         foreach (string f in Directory.GetFiles(TestData.TinyLlama, "*.json"))
+        {
             File.Copy(f, Path.Combine(models, Path.GetFileName(f)));
+        }
+
         var ctx = new TransformersContext();
         var model = ctx.Transforms.Tokenize(models).Fit(ctx.Data.LoadFromEnumerable(Texts("x")));
         string path = dir.File("p.json");

@@ -78,7 +78,10 @@ public sealed class RoundTripTests
         using var dir = new TempDir();
         string path = dir.File("k.idv");
         using (var w = MLNetTransformers.Data.IO.Idv.IdvWriter.Create(path, [new("when", MLNetTransformers.Data.IO.Idv.IdvColumnType.DateTime)]))
+        {
             w.Complete();
+        }
+
         var e = Assert.ThrowsExactly<NotSupportedException>(() => new TransformersContext().Data.LoadFromBinary(path));
         StringAssert.Contains(e.Message, "'when'");
     }

@@ -72,7 +72,9 @@ public sealed class ScoringJobTests
         var progress = new SyncProgress(p =>
         {
             if (p.Done >= 10)
+            {
                 cts.Cancel();
+            }
         });
         Assert.ThrowsExactly<OperationCanceledException>(() => Run(input, output, progress: progress, cancellationToken: cts.Token));
         int written = File.ReadAllLines(output).Length;

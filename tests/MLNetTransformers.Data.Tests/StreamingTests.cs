@@ -45,7 +45,9 @@ public sealed class StreamingTests
         {
             w.Write("id,text,score\n");
             for (int i = 0; i < Rows; i++)
+            {
                 w.Write(string.Create(CultureInfo.InvariantCulture, $"{i},\"row {i}, {padding}\",{i * 0.5}\n"));
+            }
         }
 
         var ctx = new TransformersContext();

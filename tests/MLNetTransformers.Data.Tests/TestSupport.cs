@@ -46,7 +46,9 @@ internal static class TestData
         {
             Assert.IsTrue(batch.RowCount is > 0 && batch.RowCount <= batchSize, $"batch of {batch.RowCount} rows for max {batchSize}");
             for (int r = 0; r < batch.RowCount; r++)
+            {
                 rows.Add((batch.RowNumbers[r], Enumerable.Range(0, batch.Schema.Count).Select(c => batch.GetValue(c, r)).ToArray()));
+            }
         }
 
         return rows;
@@ -61,7 +63,9 @@ internal static class TestData
             Assert.AreEqual(expected[i].Row, actual[i].Row, $"row number of row {i}");
             Assert.HasCount(expected[i].Values.Length, actual[i].Values);
             for (int c = 0; c < expected[i].Values.Length; c++)
+            {
                 AssertValueEqual(expected[i].Values[c], actual[i].Values[c], $"row {i} column {c}");
+            }
         }
     }
 
@@ -98,7 +102,10 @@ internal sealed class LengthTransformer(string input = "text", string output = "
         for (int i = 0; i < texts.Length; i++)
         {
             if (outputs.HasError(i))
+            {
                 continue;
+            }
+
             RowsMapped++;
             if (texts[i]?.Contains("bad", StringComparison.Ordinal) == true)
             {

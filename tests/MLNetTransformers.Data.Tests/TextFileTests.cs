@@ -189,7 +189,10 @@ public sealed class TextFileTests
         using var dir = new TempDir();
         var bytes = new List<byte>(Encoding.UTF8.GetBytes("text\n"));
         for (int i = 0; i < 20000; i++)
+        {
             bytes.AddRange(Encoding.UTF8.GetBytes($"row {i} é\n"));
+        }
+
         bytes.AddRange([(byte)'a', 0xFF, (byte)'b', (byte)'\n']);
         string path = dir.File("bad.csv");
         File.WriteAllBytes(path, bytes.ToArray());

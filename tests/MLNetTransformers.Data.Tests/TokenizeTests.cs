@@ -39,12 +39,17 @@ public sealed class TokenizeTests
             CollectionAssert.AreEqual(expected.Offsets.SelectMany(o => new[] { o.Start, o.End }).ToArray(), rows[i].GetValue<int[]>("offsets"));
             Assert.IsNull(rows[i].GetValue<string?>("error"));
             if (maxLength is int max)
+            {
                 Assert.IsLessThanOrEqualTo(max, ids.Length);
+            }
         }
 
         // Independent of the tokenizer: the long row really is cut to the limit, and ids are in the vocabulary.
         if (maxLength is int limit)
+        {
             Assert.HasCount(limit, rows[2].GetValue<long[]>("input_ids"));
+        }
+
         Assert.IsTrue(rows.All(r => r.GetValue<long[]>("input_ids").All(id => id >= 0 && id < tokenizer.VocabularySize)));
         Assert.AreEqual(addSpecial && tokenizer.BosTokenId is int bos, rows[0].GetValue<long[]>("input_ids").FirstOrDefault() == tokenizer.BosTokenId);
     }

@@ -31,7 +31,10 @@ internal sealed class BatchBuilder
         {
             (Array[] columns, long[] rows) = Allocate((int)Math.Min(_maxRows, _rowNumbers.Length * 2L));
             for (int c = 0; c < columns.Length; c++)
+            {
                 Array.Copy(_columns[c], columns[c], _count);
+            }
+
             Array.Copy(_rowNumbers, rows, _count);
             _columns = columns;
             _rowNumbers = rows;
@@ -46,7 +49,9 @@ internal sealed class BatchBuilder
     {
         _count--;
         for (int c = 0; c < _columns.Length; c++)
+        {
             Array.Copy(ColumnArrays.Create(_schema[c].Type, 1), 0, _columns[c], _count, 1);
+        }
     }
 
     public Array Column(int index) => _columns[index];
@@ -79,7 +84,10 @@ internal sealed class BatchBuilder
     {
         var columns = new Array[_schema.Count];
         for (int c = 0; c < columns.Length; c++)
+        {
             columns[c] = ColumnArrays.Create(_schema[c].Type, capacity);
+        }
+
         return (columns, new long[capacity]);
     }
 }

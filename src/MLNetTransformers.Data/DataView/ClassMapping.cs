@@ -28,7 +28,10 @@ internal sealed class ClassMapping
         lock (Cache)
         {
             if (!Cache.TryGetValue(type, out ClassMapping? mapping))
+            {
                 Cache[type] = mapping = Create(type);
+            }
+
             return mapping;
         }
     }
@@ -41,9 +44,15 @@ internal sealed class ClassMapping
         foreach (MemberInfo m in type.GetProperties(Flags).Cast<MemberInfo>().Concat(type.GetFields(Flags)))
         {
             if (m.IsDefined(typeof(NoColumnAttribute)))
+            {
                 continue;
+            }
+
             if (m is PropertyInfo indexed && indexed.GetIndexParameters().Length > 0)
+            {
                 continue;
+            }
+
             Type clr = m is FieldInfo f ? f.FieldType : ((PropertyInfo)m).PropertyType;
             DataViewType columnType = ColumnArrays.TypeOfClr(clr) ?? throw new NotSupportedException(
                 $"{type.Name}.{m.Name} is a {clr.Name}; columns map to string, float, double, int, long, bool and arrays of them (mark it [NoColumn] to leave it out).");
@@ -63,7 +72,10 @@ internal sealed class ClassMapping
             }
 
             if (members.Any(x => x.ColumnName == name))
+            {
                 throw new ArgumentException($"{type.Name}: two members map to the column '{name}'.");
+            }
+
             members.Add(new Member(name, m.Name, columnType, get, set));
         }
 
@@ -83,11 +95,17 @@ internal sealed class ClassMapping
         foreach (Member m in Members)
         {
             if (m.Set is null)
+            {
                 continue;
+            }
+
             DataViewSchema.Column column = schema.GetColumnOrNull(m.ColumnName)
                 ?? throw new KeyNotFoundException($"{Type.Name}.{m.MemberName} needs a column '{m.ColumnName}'; the schema is ({schema}).");
             if (column.Type.RawType != m.Type.RawType)
+            {
                 throw new InvalidOperationException($"{Type.Name}.{m.MemberName} is {m.Type} but column '{column.Name}' is {column.Type}.");
+            }
+
             bound.Add((m, column.Index));
         }
 

@@ -14,7 +14,10 @@ internal static class ColumnArrays
                 Array a = Array.CreateInstance(v.RawType, length);
                 Array empty = CreatePrimitive(v.ItemType.Kind, 0);
                 for (int i = 0; i < length; i++)
+                {
                     a.SetValue(empty, i);
+                }
+
                 return a;
             default:
                 throw new NotSupportedException($"Column type {type} is not supported.");
@@ -56,13 +59,40 @@ internal static class ColumnArrays
     public static DataViewType? TypeOfClr(Type clr)
     {
         if (clr.IsArray && clr.GetArrayRank() == 1)
+        {
             return TypeOfClr(clr.GetElementType()!) is PrimitiveDataViewType item ? new VectorDataViewType(item) : null;
-        if (clr == typeof(string)) return TextDataViewType.Instance;
-        if (clr == typeof(float)) return NumberDataViewType.Single;
-        if (clr == typeof(double)) return NumberDataViewType.Double;
-        if (clr == typeof(int)) return NumberDataViewType.Int32;
-        if (clr == typeof(long)) return NumberDataViewType.Int64;
-        if (clr == typeof(bool)) return BooleanDataViewType.Instance;
+        }
+
+        if (clr == typeof(string))
+        {
+            return TextDataViewType.Instance;
+        }
+
+        if (clr == typeof(float))
+        {
+            return NumberDataViewType.Single;
+        }
+
+        if (clr == typeof(double))
+        {
+            return NumberDataViewType.Double;
+        }
+
+        if (clr == typeof(int))
+        {
+            return NumberDataViewType.Int32;
+        }
+
+        if (clr == typeof(long))
+        {
+            return NumberDataViewType.Int64;
+        }
+
+        if (clr == typeof(bool))
+        {
+            return BooleanDataViewType.Instance;
+        }
+
         return null;
     }
 }

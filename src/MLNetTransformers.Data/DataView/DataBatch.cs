@@ -23,16 +23,25 @@ public sealed class DataBatch
         ArgumentNullException.ThrowIfNull(rowNumbers);
         ArgumentNullException.ThrowIfNull(columns);
         if (columns.Count != schema.Count)
+        {
             throw new ArgumentException($"{columns.Count} column arrays for a schema of {schema.Count} columns ({schema}).", nameof(columns));
+        }
+
         _columns = new Array[columns.Count];
         for (int i = 0; i < columns.Count; i++)
         {
             Array a = columns[i] ?? throw new ArgumentException($"The array of column '{schema[i].Name}' is null.", nameof(columns));
             Type expected = schema[i].Type.RawType.MakeArrayType();
             if (a.GetType() != expected)
+            {
                 throw new ArgumentException($"Column '{schema[i].Name}' ({schema[i].Type}) needs a {expected.Name}, not a {a.GetType().Name}.", nameof(columns));
+            }
+
             if (a.Length != rowNumbers.Length)
+            {
                 throw new ArgumentException($"Column '{schema[i].Name}' has {a.Length} values for {rowNumbers.Length} rows.", nameof(columns));
+            }
+
             _columns[i] = a;
         }
 
@@ -82,7 +91,10 @@ public sealed class DataBatch
     public object? GetValue(int column, int row)
     {
         if ((uint)row >= (uint)RowCount)
+        {
             throw new ArgumentOutOfRangeException(nameof(row), row, string.Create(CultureInfo.InvariantCulture, $"The batch has {RowCount} rows."));
+        }
+
         return GetColumn(column).GetValue(row);
     }
 }

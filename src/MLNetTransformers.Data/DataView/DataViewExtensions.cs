@@ -22,7 +22,9 @@ public static class DataViewExtensions
             foreach (DataBatch batch in data.GetBatches(batchSize, cancellationToken))
             {
                 for (int i = 0; i < batch.RowCount; i++)
+                {
                     yield return new DataRow(batch, i);
+                }
             }
         }
     }
@@ -45,7 +47,9 @@ public static class DataViewExtensions
             foreach (DataBatch batch in data.GetBatches(DefaultBatchSize, cancellationToken))
             {
                 foreach (T value in batch.GetColumn<T>(column.Index))
+                {
                     yield return value;
+                }
             }
         }
     }

@@ -18,7 +18,9 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
         foreach (Column c in columns)
         {
             if (!_byName.TryAdd(c.Name, c.Index))
+            {
                 throw new ArgumentException($"The column name '{c.Name}' appears twice in the schema.", nameof(columns));
+            }
         }
     }
 
@@ -70,7 +72,10 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
         ArgumentNullException.ThrowIfNull(columns);
         var builder = new Builder();
         foreach ((string name, DataViewType type) in columns)
+        {
             builder.AddColumn(name, type);
+        }
+
         return builder.ToSchema();
     }
 
@@ -107,7 +112,10 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
         {
             ArgumentNullException.ThrowIfNull(columns);
             foreach (Column c in columns)
+            {
                 AddColumn(c.Name, c.Type);
+            }
+
             return this;
         }
 

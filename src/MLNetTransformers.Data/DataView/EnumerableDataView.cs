@@ -51,11 +51,15 @@ internal sealed class EnumerableDataView<T> : IDataView
                 }
 
                 if (builder.IsFull)
+                {
                     yield return builder.Build();
+                }
             }
 
             if (builder.Count > 0)
+            {
                 yield return builder.Build();
+            }
         }
     }
 }

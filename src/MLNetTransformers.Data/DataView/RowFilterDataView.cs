@@ -18,7 +18,10 @@ internal sealed class RowFilterDataView(IDataView input, Func<long, bool> keep, 
         IEnumerable<DataBatch> Core()
         {
             if (take <= 0)
+            {
                 yield break;
+            }
+
             var builder = new BatchBuilder(Schema, maxRows);
             long passed = 0;
             long kept = 0;
@@ -27,23 +30,37 @@ internal sealed class RowFilterDataView(IDataView input, Func<long, bool> keep, 
                 for (int r = 0; r < batch.RowCount; r++)
                 {
                     if (!keep(batch.RowNumbers[r]) || passed++ < skip)
+                    {
                         continue;
+                    }
+
                     int row = builder.BeginRow(batch.RowNumbers[r]);
                     for (int c = 0; c < Schema.Count; c++)
+                    {
                         Array.Copy(batch.GetColumn(c), r, builder.Column(c), row, 1);
+                    }
+
                     if (builder.IsFull)
+                    {
                         yield return builder.Build();
+                    }
+
                     if (++kept == take)
                     {
                         if (builder.Count > 0)
+                        {
                             yield return builder.Build();
+                        }
+
                         yield break;
                     }
                 }
             }
 
             if (builder.Count > 0)
+            {
                 yield return builder.Build();
+            }
         }
     }
 }

@@ -18,7 +18,10 @@ internal sealed class BinaryDataView : IDataView
         _rowCount = reader.RowCount;
         var builder = new DataViewSchema.Builder();
         foreach (IdvColumn c in reader.Columns)
+        {
             builder.AddColumn(c.Name, ToDataViewType(path, c));
+        }
+
         Schema = builder.ToSchema();
     }
 
@@ -52,16 +55,23 @@ internal sealed class BinaryDataView : IDataView
                     var source = (Array)values[c]!;
                     Array vector = ColumnArrays.CreatePrimitive(kinds[c].Kind, source.Length);
                     for (int i = 0; i < source.Length; i++)
+                    {
                         Store(source.GetValue(i), kinds[c].Kind, vector, i);
+                    }
+
                     target.SetValue(vector, row);
                 }
 
                 if (builder.IsFull)
+                {
                     yield return builder.Build();
+                }
             }
 
             if (builder.Count > 0)
+            {
                 yield return builder.Build();
+            }
         }
     }
 
@@ -99,7 +109,10 @@ internal sealed class BinaryDataView : IDataView
             _ => null,
         };
         if (item is null)
+        {
             throw new NotSupportedException($"{path}: column '{column.Name}' has type {t}, which data views do not support (text, numbers, booleans and vectors of them).");
+        }
+
         return t.IsVector ? new VectorDataViewType(item, t.VectorSize) : item;
     }
 

@@ -38,7 +38,10 @@ internal static class DataFiles
     public static char SeparatorFor(string path, char? separator)
     {
         if (separator is char c)
+        {
             return c is '"' or '\r' or '\n' ? throw new ArgumentException($"'{c}' cannot separate fields.", nameof(separator)) : c;
+        }
+
         string ext = Path.GetExtension(path);
         return ext.Equals(".tsv", StringComparison.OrdinalIgnoreCase) || ext.Equals(".tab", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
     }

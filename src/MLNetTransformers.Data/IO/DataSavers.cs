@@ -18,12 +18,17 @@ internal static class DataSavers
         foreach (DataViewSchema.Column c in data.Schema)
         {
             if (c.Type is VectorDataViewType { ItemType: TextDataViewType })
+            {
                 throw new NotSupportedException($"Column '{c.Name}': text vectors cannot be saved as CSV/TSV (use JSON Lines or .idv).");
+            }
         }
 
         using var writer = new StreamWriter(stream, Utf8NoBom, 1 << 16, leaveOpen: true) { NewLine = "\n" };
         if (options.WriteHeader)
+        {
             writer.WriteLine(string.Join(separator, data.Schema.Select(c => Quote(c.Name, separator))));
+        }
+
         foreach (DataBatch batch in data.GetBatches(options.BatchSize, cancellationToken))
         {
             for (int r = 0; r < batch.RowCount; r++)
@@ -31,10 +36,15 @@ internal static class DataSavers
                 for (int c = 0; c < kinds.Length; c++)
                 {
                     if (c > 0)
+                    {
                         writer.Write(separator);
+                    }
+
                     string? text = ValueText.Format(batch.GetColumn(c), r, kinds[c].Kind, kinds[c].IsVector);
                     if (text is not null)
+                    {
                         writer.Write(Quote(text, separator));
+                    }
                 }
 
                 writer.WriteLine();
@@ -71,7 +81,10 @@ internal static class DataSavers
                     var vector = (Array)column.GetValue(r)!;
                     json.WriteStartArray();
                     for (int i = 0; i < vector.Length; i++)
+                    {
                         WriteScalar(json, vector, i, kinds[c].Kind);
+                    }
+
                     json.WriteEndArray();
                 }
 
@@ -90,15 +103,39 @@ internal static class DataSavers
         switch (kind)
         {
             case ValueKind.Text:
-                if (((string?[])a)[i] is string s) json.WriteStringValue(s); else json.WriteNullValue();
+                if (((string?[])a)[i] is string s)
+                {
+                    json.WriteStringValue(s);
+                }
+                else
+                {
+                    json.WriteNullValue();
+                }
+
                 break;
             case ValueKind.Single:
                 float f = ((float[])a)[i];
-                if (float.IsFinite(f)) json.WriteNumberValue(f); else json.WriteStringValue(NonFinite(f));
+                if (float.IsFinite(f))
+                {
+                    json.WriteNumberValue(f);
+                }
+                else
+                {
+                    json.WriteStringValue(NonFinite(f));
+                }
+
                 break;
             case ValueKind.Double:
                 double d = ((double[])a)[i];
-                if (double.IsFinite(d)) json.WriteNumberValue(d); else json.WriteStringValue(NonFinite(d));
+                if (double.IsFinite(d))
+                {
+                    json.WriteNumberValue(d);
+                }
+                else
+                {
+                    json.WriteStringValue(NonFinite(d));
+                }
+
                 break;
             case ValueKind.Int32: json.WriteNumberValue(((int[])a)[i]); break;
             case ValueKind.Int64: json.WriteNumberValue(((long[])a)[i]); break;
@@ -119,7 +156,10 @@ internal static class DataSavers
             for (int r = 0; r < batch.RowCount; r++)
             {
                 for (int c = 0; c < row.Length; c++)
+                {
                     row[c] = batch.GetColumn(c).GetValue(r);
+                }
+
                 writer.WriteRow(row);
             }
         }

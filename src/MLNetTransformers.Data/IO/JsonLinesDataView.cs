@@ -21,7 +21,10 @@ internal sealed class JsonLinesDataView : IDataView
         {
             var builder = new DataViewSchema.Builder();
             foreach (LoaderColumn c in columns)
+            {
                 builder.AddColumn(c.Name, c.Type);
+            }
+
             Schema = builder.ToSchema();
         }
         else
@@ -51,7 +54,10 @@ internal sealed class JsonLinesDataView : IDataView
                 cancellationToken.ThrowIfCancellationRequested();
                 string? text = reader.ReadLine(out long line);
                 if (text is null)
+                {
                     break;
+                }
+
                 long thisRow = rowNumber++;
                 int row = builder.BeginRow(thisRow);
                 string? error = null;
@@ -59,7 +65,10 @@ internal sealed class JsonLinesDataView : IDataView
                 try
                 {
                     if (reader.LastRecordHadInvalidUtf8)
+                    {
                         throw new JsonException("The text is not valid UTF-8.");
+                    }
+
                     using JsonDocument doc = JsonDocument.Parse(text);
                     if (doc.RootElement.ValueKind != JsonValueKind.Object)
                     {
@@ -85,17 +94,24 @@ internal sealed class JsonLinesDataView : IDataView
                 {
                     builder.CancelRow();
                     if (_onBadRow is null)
+                    {
                         throw new DataFormatException(_path, line, column, error);
+                    }
+
                     _onBadRow(new BadRow(_path, line, thisRow, column is null ? error : $"property '{column}': {error}"));
                     continue;
                 }
 
                 if (builder.IsFull)
+                {
                     yield return builder.Build();
+                }
             }
 
             if (builder.Count > 0)
+            {
                 yield return builder.Build();
+            }
         }
     }
 
@@ -105,23 +121,37 @@ internal sealed class JsonLinesDataView : IDataView
         if (e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             if (isVector)
+            {
                 target.SetValue(ColumnArrays.CreatePrimitive(kind, 0), row);
+            }
             else
+            {
                 StoreMissing(kind, target, row);
+            }
+
             return null;
         }
 
         if (!isVector)
+        {
             return StoreScalar(e, kind, target, row);
+        }
+
         if (e.ValueKind != JsonValueKind.Array)
+        {
             return $"A {e.ValueKind} where an array of {ColumnArrays.TypeOf(kind)} was expected.";
+        }
+
         Array vector = ColumnArrays.CreatePrimitive(kind, e.GetArrayLength());
         int i = 0;
         foreach (JsonElement item in e.EnumerateArray())
         {
             string? error = item.ValueKind == JsonValueKind.Null ? StoreMissing(kind, vector, i) : StoreScalar(item, kind, vector, i);
             if (error is not null)
+            {
                 return string.Create(CultureInfo.InvariantCulture, $"item {i}: {error}");
+            }
+
             i++;
         }
 
@@ -193,9 +223,15 @@ internal sealed class JsonLinesDataView : IDataView
             {
                 string? text = reader.ReadLine(out _);
                 if (text is null)
+                {
                     break;
+                }
+
                 if (reader.LastRecordHadInvalidUtf8)
+                {
                     continue;
+                }
+
                 JsonDocument doc;
                 try
                 {
@@ -209,7 +245,10 @@ internal sealed class JsonLinesDataView : IDataView
                 using (doc)
                 {
                     if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    {
                         continue;
+                    }
+
                     foreach (JsonProperty p in doc.RootElement.EnumerateObject())
                     {
                         if (!seen.TryGetValue(p.Name, out Seen? s))
@@ -226,7 +265,10 @@ internal sealed class JsonLinesDataView : IDataView
 
         var builder = new DataViewSchema.Builder();
         foreach (string name in order)
+        {
             builder.AddColumn(name, seen[name].Type());
+        }
+
         return builder.ToSchema();
     }
 
@@ -247,7 +289,10 @@ internal sealed class JsonLinesDataView : IDataView
                     _array = true;
                     _items ??= new Seen();
                     foreach (JsonElement item in e.EnumerateArray())
+                    {
                         _items.Add(item);
+                    }
+
                     break;
                 case JsonValueKind.Object: _text = true; break;
             }
@@ -257,20 +302,34 @@ internal sealed class JsonLinesDataView : IDataView
         {
             bool scalar = _text || _bool || _int || _float;
             if (_array && !scalar)
+            {
                 return new VectorDataViewType(_items!.ScalarType(isItem: true));
+            }
+
             return ScalarType(isItem: false);
         }
 
         private PrimitiveDataViewType ScalarType(bool isItem)
         {
             if (_text || _array)
+            {
                 return TextDataViewType.Instance;
+            }
+
             if (_bool)
+            {
                 return _int || _float ? TextDataViewType.Instance : BooleanDataViewType.Instance;
+            }
+
             if (_float)
+            {
                 return NumberDataViewType.Single;
+            }
+
             if (_int)
+            {
                 return NumberDataViewType.Int64;
+            }
             // Only nulls (or empty arrays) seen: text for a property, floats for vector items.
             return isItem ? NumberDataViewType.Single : TextDataViewType.Instance;
         }

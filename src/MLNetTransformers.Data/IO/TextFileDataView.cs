@@ -28,7 +28,9 @@ internal sealed class TextFileDataView : IDataView
             {
                 header = [];
                 if (!reader.ReadRecord(_separator, header, out _))
+                {
                     header = null; // an empty file: no rows, the schema from the options (or none)
+                }
             }
             else if (options.Columns is null)
             {
@@ -45,7 +47,9 @@ internal sealed class TextFileDataView : IDataView
             for (int i = 0; i < header.Count; i++)
             {
                 if (string.IsNullOrEmpty(header[i]))
+                {
                     header[i] = "column" + i.ToString(CultureInfo.InvariantCulture);
+                }
             }
         }
 
@@ -58,7 +62,10 @@ internal sealed class TextFileDataView : IDataView
             {
                 LoaderColumn c = columns[i];
                 if (c.Type is VectorDataViewType { ItemType: TextDataViewType })
+                {
                     throw new NotSupportedException($"Column '{c.Name}': text vectors cannot be read from CSV/TSV (use JSON Lines or .idv).");
+                }
+
                 if (c.SourceIndex is int index)
                 {
                     ArgumentOutOfRangeException.ThrowIfNegative(index, $"{nameof(LoaderColumn)}.{nameof(LoaderColumn.SourceIndex)}");
@@ -68,7 +75,9 @@ internal sealed class TextFileDataView : IDataView
                 {
                     _sourceIndex[i] = header.IndexOf(c.Name);
                     if (_sourceIndex[i] < 0)
+                    {
                         throw new KeyNotFoundException($"{path}: the header has no column '{c.Name}'; it has ({string.Join(", ", header)}).");
+                    }
                 }
                 else
                 {
@@ -82,7 +91,9 @@ internal sealed class TextFileDataView : IDataView
         {
             _sourceIndex = Enumerable.Range(0, header?.Count ?? 0).ToArray();
             foreach (string? name in header ?? [])
+            {
                 builder.AddColumn(name!, TextDataViewType.Instance);
+            }
         }
 
         try
@@ -109,7 +120,10 @@ internal sealed class TextFileDataView : IDataView
             using var reader = new TextRecordReader(_path, lenient: _onBadRow is not null);
             var fields = new List<string?>();
             if (_hasHeader && !reader.ReadRecord(_separator, fields, out _))
+            {
                 yield break;
+            }
+
             var builder = new BatchBuilder(Schema, maxRows);
             var kinds = Schema.Select(c => ColumnArrays.KindOf(c.Type)).ToArray();
             int expected = _expectedFields;
@@ -118,9 +132,15 @@ internal sealed class TextFileDataView : IDataView
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!reader.ReadRecord(_separator, fields, out long line))
+                {
                     break;
+                }
+
                 if (expected < 0)
+                {
                     expected = fields.Count;
+                }
+
                 long thisRow = rowNumber++;
                 int row = builder.BeginRow(thisRow);
                 string? error = null;
@@ -153,18 +173,25 @@ internal sealed class TextFileDataView : IDataView
                 {
                     builder.CancelRow();
                     if (_onBadRow is null)
+                    {
                         throw new DataFormatException(_path, line, column, error);
+                    }
+
                     string message = column is null ? error : $"column '{column}': {error}";
                     _onBadRow(new BadRow(_path, line, thisRow, message));
                     continue;
                 }
 
                 if (builder.IsFull)
+                {
                     yield return builder.Build();
+                }
             }
 
             if (builder.Count > 0)
+            {
                 yield return builder.Build();
+            }
         }
     }
 }

@@ -57,11 +57,17 @@ internal sealed class TextRecordReader : IDisposable
                 {
                     int d = Read();
                     if (d == -1)
+                    {
                         throw new DataFormatException(_path, fieldLine, null, "A quoted field is not closed before the end of the file.");
+                    }
+
                     if (d == '"')
                     {
                         if (Peek() != '"')
+                        {
                             break;
+                        }
+
                         Read();
                     }
                     else if (d == '\n')
@@ -74,19 +80,28 @@ internal sealed class TextRecordReader : IDisposable
 
                 // Text after a closing quote is kept as is (lenient, like most CSV readers).
                 for (int c = Peek(); c != -1 && c != separator && c != '\r' && c != '\n'; c = Peek())
+                {
                     _sb.Append((char)Read());
+                }
+
                 fields.Add(_sb.ToString());
             }
             else
             {
                 for (int c = Peek(); c != -1 && c != separator && c != '\r' && c != '\n'; c = Peek())
+                {
                     _sb.Append((char)Read());
+                }
+
                 fields.Add(_sb.Length == 0 ? null : _sb.ToString());
             }
 
             int end = Read();
             if (end == separator)
+            {
                 continue;
+            }
+
             EndLine(end);
             return true;
         }
@@ -113,7 +128,10 @@ internal sealed class TextRecordReader : IDisposable
         line = _line;
         _sb.Clear();
         for (int c = Peek(); c != -1 && c != '\r' && c != '\n'; c = Peek())
+        {
             _sb.Append((char)Read());
+        }
+
         EndLine(Read());
         return _sb.ToString();
     }
@@ -121,9 +139,14 @@ internal sealed class TextRecordReader : IDisposable
     private void EndLine(int terminator)
     {
         if (terminator == '\r' && Peek() == '\n')
+        {
             Read();
+        }
+
         if (terminator != -1)
+        {
             _line++;
+        }
     }
 
     private bool SkipBlankLines()
@@ -132,9 +155,15 @@ internal sealed class TextRecordReader : IDisposable
         {
             int c = Peek();
             if (c == -1)
+            {
                 return false;
+            }
+
             if (c is not '\r' and not '\n')
+            {
                 return true;
+            }
+
             EndLine(Read());
         }
     }

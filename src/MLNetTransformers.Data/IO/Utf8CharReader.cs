@@ -63,30 +63,46 @@ internal sealed class Utf8CharReader : IDisposable
             }
 
             if (_invalid)
+            {
                 throw new DecoderFallbackException("The bytes are not valid UTF-8.");
+            }
+
             if (_byteEnd > _byteStart)
             {
                 OperationStatus status = Utf8.ToUtf16(_bytes.AsSpan(_byteStart, _byteEnd - _byteStart), _chars, out int read, out int written,
                     replaceInvalidSequences: false, isFinalBlock: _eof);
                 _byteStart += read;
                 if (status == OperationStatus.InvalidData)
+                {
                     _invalid = true; // the chars decoded before the bad bytes are still delivered first
+                }
+
                 if (!_started && written > 0)
                 {
                     _started = true;
                     if (_chars[0] == '\uFEFF')
+                    {
                         _charPos = 1;
+                    }
                 }
 
                 _charEnd = written;
                 if (_charEnd > _charPos)
+                {
                     return true;
+                }
+
                 if (_invalid)
+                {
                     continue;
+                }
             }
 
             if (_eof)
+            {
                 return false;
+            }
+
             if (_byteStart > 0)
             {
                 Buffer.BlockCopy(_bytes, _byteStart, _bytes, 0, _byteEnd - _byteStart);
@@ -96,7 +112,10 @@ internal sealed class Utf8CharReader : IDisposable
 
             int n = _stream.Read(_bytes, _byteEnd, _bytes.Length - _byteEnd);
             if (n == 0)
+            {
                 _eof = true;
+            }
+
             _byteEnd += n;
         }
     }

@@ -11,13 +11,18 @@ internal static class ValueText
     public static string? TryParse(string? field, ValueKind kind, bool isVector, Array target, int row)
     {
         if (!isVector)
+        {
             return TryParseScalar(field, kind, target, row);
+        }
+
         string[] items = (field ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Array vector = ColumnArrays.CreatePrimitive(kind, items.Length);
         for (int i = 0; i < items.Length; i++)
         {
             if (TryParseScalar(items[i], kind, vector, i) is string error)
+            {
                 return string.Create(CultureInfo.InvariantCulture, $"item {i}: {error}");
+            }
         }
 
         target.SetValue(vector, row);
@@ -64,11 +69,17 @@ internal static class ValueText
     public static string? Format(Array column, int row, ValueKind kind, bool isVector)
     {
         if (!isVector)
+        {
             return FormatScalar(column, row, kind);
+        }
+
         var vector = (Array)column.GetValue(row)!;
         var parts = new string?[vector.Length];
         for (int i = 0; i < parts.Length; i++)
+        {
             parts[i] = FormatScalar(vector, i, kind);
+        }
+
         return string.Join(' ', parts);
     }
 

@@ -16,9 +16,14 @@ public sealed class TransformerChain<TLastTransformer> : ITransformer, IEnumerab
         ArgumentNullException.ThrowIfNull(transformers);
         _transformers = transformers.ToArray();
         if (_transformers.Any(t => t is null))
+        {
             throw new ArgumentException("A transformer is null.", nameof(transformers));
+        }
+
         if (_transformers.Length > 0 && _transformers[^1] is not TLastTransformer)
+        {
             throw new ArgumentException($"The last transformer is a {_transformers[^1].GetType().Name}, not a {typeof(TLastTransformer).Name}.", nameof(transformers));
+        }
     }
 
     /// <summary>The last transformer, or <see langword="null"/> for an empty chain.</summary>
@@ -41,7 +46,10 @@ public sealed class TransformerChain<TLastTransformer> : ITransformer, IEnumerab
         ArgumentNullException.ThrowIfNull(inputSchema);
         DataViewSchema schema = inputSchema;
         foreach (ITransformer t in _transformers)
+        {
             schema = t.GetOutputSchema(schema);
+        }
+
         return schema;
     }
 
@@ -51,7 +59,10 @@ public sealed class TransformerChain<TLastTransformer> : ITransformer, IEnumerab
         ArgumentNullException.ThrowIfNull(input);
         IDataView view = input;
         foreach (ITransformer t in _transformers)
+        {
             view = t.Transform(view);
+        }
+
         return view;
     }
 
@@ -111,7 +122,10 @@ public sealed class EstimatorChain<TLastTransformer> : IEstimator<TransformerCha
         ArgumentNullException.ThrowIfNull(inputSchema);
         DataViewSchema schema = inputSchema;
         foreach (IEstimator<ITransformer> e in _estimators)
+        {
             schema = e.GetOutputSchema(schema);
+        }
+
         return schema;
     }
 }

@@ -48,7 +48,9 @@ public sealed class DataOperationsCatalog
             foreach (DataBatch batch in data.GetBatches(DataViewExtensions.DefaultBatchSize, cancellationToken))
             {
                 for (int i = 0; i < batch.RowCount; i++)
+                {
                     yield return ObjectRows.Read(batch, i, bound, reuse);
+                }
             }
         }
     }

@@ -57,7 +57,10 @@ public sealed class ModelOperationsCatalog
         foreach (ITransformer t in Flatten(model))
         {
             if (t is not ISavableTransformer savable)
+            {
                 throw new InvalidOperationException($"{t.GetType().Name} cannot be saved in a pipeline description (it is not an {nameof(ISavableTransformer)}).");
+            }
+
             transforms.Add(new JsonObject { ["kind"] = savable.Kind, ["options"] = savable.SaveOptions(context) });
         }
 
@@ -74,7 +77,10 @@ public sealed class ModelOperationsCatalog
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
+        {
             throw new FileNotFoundException($"The pipeline file '{path}' does not exist.", path);
+        }
+
         JsonNode? root;
         try
         {
@@ -86,16 +92,25 @@ public sealed class ModelOperationsCatalog
         }
 
         if (root is not JsonObject obj || PipelineJson.GetString(obj, "format", null) != FormatName || obj["transforms"] is not JsonArray transforms)
+        {
             throw new InvalidDataException($"{path}: not a pipeline description (expected {{\"format\":\"{FormatName}\",\"transforms\":[...]}}).");
+        }
+
         var context = new PipelineFileContext(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var loaded = new List<ITransformer>();
         for (int i = 0; i < transforms.Count; i++)
         {
             string where = string.Create(CultureInfo.InvariantCulture, $"{path}: transform {i}");
             if (transforms[i] is not JsonObject entry || PipelineJson.GetString(entry, "kind", null) is not string kind)
+            {
                 throw new InvalidDataException($"{where} has no 'kind'.");
+            }
+
             if (!_factories.TryGetValue(kind, out TransformerFactory? factory))
+            {
                 throw new InvalidDataException($"{where} is of kind '{kind}', which is not registered; registered: {string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal))}.");
+            }
+
             var options = entry["options"] as JsonObject ?? [];
             try
             {
@@ -131,7 +146,9 @@ public sealed class ModelOperationsCatalog
             foreach (ITransformer t in chain)
             {
                 foreach (ITransformer inner in Flatten(t))
+                {
                     yield return inner;
+                }
             }
         }
         else

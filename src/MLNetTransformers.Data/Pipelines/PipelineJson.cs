@@ -15,9 +15,15 @@ public static class PipelineJson
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!options.TryGetPropertyValue(name, out JsonNode? node))
+        {
             return defaultValue;
+        }
+
         if (node is null)
+        {
             return null;
+        }
+
         return node is JsonValue v && v.TryGetValue(out string? s)
             ? s
             : throw new InvalidDataException($"The option '{name}' should be a string, not {node.ToJsonString()}.");

@@ -33,7 +33,10 @@ public sealed class PredictionEngine<TSrc, TDst>
         ArgumentNullException.ThrowIfNull(example);
         IDataView output = _transformer.Transform(new EnumerableDataView<TSrc>([example]));
         foreach (DataBatch batch in output.GetBatches(1, cancellationToken))
+        {
             return ObjectRows.Read<TDst>(batch, 0, _bound, null);
+        }
+
         throw new InvalidOperationException("The transformer produced no row for the example.");
     }
 }

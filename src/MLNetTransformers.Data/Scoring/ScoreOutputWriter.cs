@@ -76,7 +76,9 @@ public sealed class ScoreOutputWriter : IDisposable
         string appendPath = format == DataFileFormat.Binary ? path + ".partial.jsonl" : path;
         string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null)
+        {
             Directory.CreateDirectory(directory);
+        }
 
         if (resume && format == DataFileFormat.Binary && !File.Exists(appendPath) && File.Exists(path))
         {
@@ -154,15 +156,26 @@ public sealed class ScoreOutputWriter : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         ObjectDisposedException.ThrowIf(_completed, this);
         if (batch.Schema.Count != Schema.Count || batch.Schema.Zip(Schema).Any(p => p.First.Name != p.Second.Name || !p.First.Type.Equals(p.Second.Type)))
+        {
             throw new ArgumentException($"The batch's columns ({batch.Schema}) differ from the output's ({Schema}).", nameof(batch));
+        }
+
         if (batch.RowCount == 0)
+        {
             return;
+        }
+
         var view = new SingleBatchView(batch, batch.Schema);
         var options = new SaveOptions { WriteHeader = false, BatchSize = batch.RowCount };
         if (_format == DataFileFormat.Text)
+        {
             DataSavers.SaveAsText(view, _stream, _separator, options, cancellationToken);
+        }
         else
+        {
             DataSavers.SaveAsJsonLines(view, _stream, options, cancellationToken);
+        }
+
         _stream.Flush(flushToDisk: true);
     }
 
@@ -171,12 +184,18 @@ public sealed class ScoreOutputWriter : IDisposable
     public void Complete(CancellationToken cancellationToken = default)
     {
         if (_completed)
+        {
             return;
+        }
+
         _stream.Flush(flushToDisk: true);
         _stream.Dispose();
         _completed = true;
         if (_format != DataFileFormat.Binary)
+        {
             return;
+        }
+
         var journal = new JsonLinesDataView(AppendPath, new LoadOptions { Columns = Schema.Select(c => new LoaderColumn(c.Name, c.Type)).ToArray() });
         string temporary = Path + ".tmp";
         using (FileStream output = DataFiles.Create(temporary))
@@ -256,7 +275,9 @@ public sealed class ScoreOutputWriter : IDisposable
                     records++;
                     validLength = position + i + 1;
                     if (records == 1)
+                    {
                         firstEnd = validLength;
+                    }
                 }
             }
 
@@ -276,7 +297,9 @@ public sealed class ScoreOutputWriter : IDisposable
         public IEnumerable<DataBatch> GetBatches(int maxRows, CancellationToken cancellationToken = default)
         {
             if (batch is not null && batch.RowCount > 0)
+            {
                 yield return batch;
+            }
         }
     }
 }

@@ -91,7 +91,9 @@ public static class ScoringJob
         ArgumentNullException.ThrowIfNull(createPipeline);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.WriteBatchSize, 1);
         if (!ScoreOutputWriter.IsSupported(options.OutputPath))
+        {
             throw new ArgumentException($"Cannot tell the format of '{options.OutputPath}' from its extension; use .csv, .tsv, .jsonl or .idv.", nameof(options));
+        }
 
         var badRows = new BadRowSink();
         IDataView input = context.Data.Load(options.InputPath, new LoadOptions { OnBadRow = badRows.Add });
@@ -102,15 +104,23 @@ public static class ScoringJob
             DataViewSchema.Column text = input.Schema.GetColumnOrNull(options.TextColumnName)
                 ?? throw new ScoringColumnException(nameof(options.TextColumnName), $"no column '{options.TextColumnName}' in '{options.InputPath}'; its columns are ({input.Schema}).");
             if (text.Type is not TextDataViewType)
+            {
                 throw new ScoringColumnException(nameof(options.TextColumnName), $"column '{options.TextColumnName}' of '{options.InputPath}' is {text.Type}, not Text; its columns are ({input.Schema}).");
+            }
+
             if (options.IdColumnName is string idName)
             {
                 id = input.Schema.GetColumnOrNull(idName)
                     ?? throw new ScoringColumnException(nameof(options.IdColumnName), $"no column '{idName}' in '{options.InputPath}'; its columns are ({input.Schema}).");
                 if (id.Value.Type is VectorDataViewType)
+                {
                     throw new ScoringColumnException(nameof(options.IdColumnName), $"column '{idName}' of '{options.InputPath}' is a vector ({id.Value.Type}); an id must be a single value.");
+                }
+
                 if (idName == BatchMappingErrorColumn || options.OutputColumns.Any(c => c.Name == idName))
+                {
                     throw new ScoringColumnException(nameof(options.IdColumnName), $"the id column '{idName}' has the name of an output column.");
+                }
             }
         }
 
@@ -137,7 +147,9 @@ public static class ScoringJob
         // Fitted on the shard (its first rows are the measurement sample) before the output is touched, so a model that cannot
         // be opened leaves the output as it was.
         if (estimator is not null && shardStart < shardEnd)
+        {
             transformer = estimator.Fit(context.Data.FilterByRowNumber(input, r => r >= shardStart && r < shardEnd));
+        }
 
         try
         {
@@ -157,8 +169,10 @@ public static class ScoringJob
         long total = shardEnd - shardStart;
         long resumed = writer.ExistingRows;
         if (resumed > total)
+        {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                 $"Cannot resume '{options.OutputPath}': it has {resumed} rows but shard {options.Shard} of '{options.InputPath}' has {total}; is it the output of another input or shard?"));
+        }
 
         long next = shardStart + resumed;
         badRows.StartScoring(next, shardEnd, options.OnBadRow);
@@ -181,15 +195,25 @@ public static class ScoringJob
                     int row = builder.BeginRow(rowNumber);
                     int c = 0;
                     if (idIndex >= 0)
+                    {
                         Array.Copy(batch.GetColumn(idIndex), r, builder.Column(c), row, 1);
+                    }
                     else
+                    {
                         ((long[])builder.Column(c))[row] = rowNumber;
+                    }
+
                     foreach (int index in outputIndexes)
+                    {
                         Array.Copy(batch.GetColumn(index), r, builder.Column(++c), row, 1);
+                    }
+
                     string? error = errorIndex >= 0 ? batch.GetColumn<string?>(errorIndex)[r] : null;
                     ((string?[])builder.Column(++c))[row] = error;
                     if (error is not null)
+                    {
                         errors++;
+                    }
                 }
 
                 written += Flush(writer, builder, cancellationToken);
@@ -203,7 +227,10 @@ public static class ScoringJob
         long tailRows = Flush(writer, tail, cancellationToken);
         written += tailRows;
         if (tailRows > 0)
+        {
             options.Progress?.Report(new ScoringProgress(resumed + written, total, resumed, errors));
+        }
+
         writer.Complete(cancellationToken);
         return new ScoringResult(rowCount, shardStart, shardEnd, resumed, written, errors);
     }
@@ -213,7 +240,10 @@ public static class ScoringJob
     private static long Flush(ScoreOutputWriter writer, BatchBuilder builder, CancellationToken cancellationToken)
     {
         if (builder.Count == 0)
+        {
             return 0;
+        }
+
         DataBatch batch = builder.Build();
         writer.Append(batch, cancellationToken);
         return batch.RowCount;
@@ -223,7 +253,10 @@ public static class ScoringJob
     {
         var builder = new DataViewSchema.Builder().AddColumn(idName, idType);
         foreach (var (name, type) in outputs)
+        {
             builder.AddColumn(name, type);
+        }
+
         return builder.AddColumn(BatchMappingErrorColumn, TextDataViewType.Instance).ToSchema();
     }
 
@@ -231,7 +264,10 @@ public static class ScoringJob
     {
         long last = -1;
         foreach (DataBatch batch in input.GetBatches(DataViewExtensions.DefaultBatchSize, cancellationToken))
+        {
             last = Math.Max(last, batch.RowNumbers[^1]);
+        }
+
         return Math.Max(last, badRows.MaxRowNumber) + 1;
     }
 
@@ -258,7 +294,9 @@ public static class ScoringJob
         {
             MaxRowNumber = Math.Max(MaxRowNumber, row.RowNumber);
             if (row.RowNumber >= _next && row.RowNumber < _end && _pending.TryAdd(row.RowNumber, row))
+            {
                 _report?.Invoke(row);
+            }
         }
 
         /// <summary>Writes the pending bad rows numbered below <paramref name="rowNumber"/> as error rows.</summary>
@@ -269,15 +307,25 @@ public static class ScoringJob
             {
                 KeyValuePair<long, BadRow> first = _pending.First();
                 if (first.Key >= rowNumber)
+                {
                     break;
+                }
+
                 _pending.Remove(first.Key);
                 int row = builder.BeginRow(first.Key);
                 if (rowId)
+                {
                     ((long[])builder.Column(0))[row] = first.Key;
+                }
                 else if (builder.Column(0) is float[] singles)
+                {
                     singles[row] = float.NaN;
+                }
                 else if (builder.Column(0) is double[] doubles)
+                {
                     doubles[row] = double.NaN;
+                }
+
                 ((string?[])builder.Column(errorColumn))[row] = string.Create(CultureInfo.InvariantCulture,
                     $"unreadable input row ({first.Value.FilePath}, line {first.Value.Line}): {first.Value.Message}");
                 emitted++;

@@ -58,7 +58,9 @@ public readonly record struct Shard(int Index, int Count)
     {
         getEnvironmentVariable ??= Environment.GetEnvironmentVariable;
         if (count is int c && c < 1)
+        {
             throw new FormatException($"the shard count must be a positive integer, got {c}.");
+        }
 
         if (getEnvironmentVariable("JOB_COMPLETION_INDEX") is { } jobIndex)
         {
@@ -73,7 +75,10 @@ public readonly record struct Shard(int Index, int Count)
         {
             int index = ParseVariable("SLURM_ARRAY_TASK_ID", taskId);
             if (getEnvironmentVariable("SLURM_ARRAY_TASK_MIN") is { } min)
+            {
                 index -= ParseVariable("SLURM_ARRAY_TASK_MIN", min);
+            }
+
             int total = count ?? (getEnvironmentVariable("SLURM_ARRAY_TASK_COUNT") is { } n
                 ? ParseVariable("SLURM_ARRAY_TASK_COUNT", n)
                 : throw new FormatException("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: give --shard-count N."));
@@ -90,7 +95,10 @@ public readonly record struct Shard(int Index, int Count)
     private static Shard Checked(int index, int count, string source)
     {
         if (count < 1 || index < 0 || index >= count)
+        {
             throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"shard index {index} (from {source}) is not in [0, {count})."));
+        }
+
         return new Shard(index, count);
     }
 
@@ -102,6 +110,8 @@ public readonly record struct Shard(int Index, int Count)
     private static void Validate(int index, int count)
     {
         if (count < 1 || index < 0 || index >= count)
+        {
             throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"shard {index}/{count}: the count must be positive and the index in [0, count)."));
+        }
     }
 }

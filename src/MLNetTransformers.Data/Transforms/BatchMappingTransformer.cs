@@ -25,7 +25,10 @@ public abstract class BatchMappingTransformer : ITransformer
     protected BatchMappingTransformer(string? errorColumnName = DefaultErrorColumnName)
     {
         if (errorColumnName is not null)
+        {
             ArgumentException.ThrowIfNullOrEmpty(errorColumnName);
+        }
+
         ErrorColumnName = errorColumnName;
     }
 
@@ -64,7 +67,10 @@ public abstract class BatchMappingTransformer : ITransformer
         DataViewSchema.Column column = schema.GetColumnOrNull(name)
             ?? throw new KeyNotFoundException($"{GetType().Name} needs an input column '{name}'; the schema is ({schema}).");
         if (!accepts(column.Type))
+        {
             throw new ArgumentException($"{GetType().Name} needs column '{name}' to be {expected}, but it is {column.Type}.", nameof(schema));
+        }
+
         return column;
     }
 
@@ -83,12 +89,18 @@ public abstract class BatchMappingTransformer : ITransformer
         ArgumentNullException.ThrowIfNull(inputSchema);
         DataViewSchema added = GetAddedColumns(inputSchema);
         if (ErrorColumnName is not null && added.GetColumnOrNull(ErrorColumnName) is not null)
+        {
             throw new InvalidOperationException($"{GetType().Name} adds a column named like its error column '{ErrorColumnName}'.");
+        }
+
         int inputError = -1;
         if (ErrorColumnName is not null && inputSchema.GetColumnOrNull(ErrorColumnName) is { } e)
         {
             if (e.Type is not TextDataViewType)
+            {
                 throw new ArgumentException($"{GetType().Name}: the input column '{ErrorColumnName}' is {e.Type}; the error column must be Text.", nameof(inputSchema));
+            }
+
             inputError = e.Index;
         }
 
@@ -104,7 +116,10 @@ public abstract class BatchMappingTransformer : ITransformer
     {
         var builder = new DataViewSchema.Builder().AddColumns(KeptColumns(inputSchema, added, errorColumnName)).AddColumns(added);
         if (errorColumnName is not null)
+        {
             builder.AddColumn(errorColumnName, TextDataViewType.Instance);
+        }
+
         return builder.ToSchema();
     }
 
@@ -139,7 +154,9 @@ public abstract class BatchMappingTransformer : ITransformer
                     }
 
                     for (int start = 0; start < mapped.RowCount; start += maxRows)
+                    {
                         yield return Slice(mapped, start, Math.Min(maxRows, mapped.RowCount - start));
+                    }
                 }
             }
         }
@@ -156,16 +173,24 @@ public abstract class BatchMappingTransformer : ITransformer
                 for (int i = 0; i < errors.Length; i++)
                 {
                     if (errors[i] is string message)
+                    {
                         throw new RowMappingException(batch.RowNumbers[i], message);
+                    }
                 }
             }
 
             var columns = new List<Array>(plan.Output.Count);
             foreach (int index in plan.KeptInputColumns)
+            {
                 columns.Add(batch.GetColumn(index));
+            }
+
             columns.AddRange(output.Columns);
             if (owner.ErrorColumnName is not null)
+            {
                 columns.Add(errors);
+            }
+
             return new DataBatch(plan.Output, batch.RowNumbers, columns);
         }
 
@@ -224,7 +249,10 @@ public sealed class BatchMappingOutput
     {
         ArgumentNullException.ThrowIfNull(message);
         if ((uint)row >= (uint)RowCount)
+        {
             throw new ArgumentOutOfRangeException(nameof(row), row, string.Create(CultureInfo.InvariantCulture, $"The batch has {RowCount} rows."));
+        }
+
         _errors[row] ??= message;
     }
 

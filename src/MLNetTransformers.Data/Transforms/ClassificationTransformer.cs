@@ -128,7 +128,10 @@ public sealed class ClassificationTransformer : BatchMappingTransformer, ISavabl
             float[] p = results[i].Result!;
             int best = 0;
             for (int k = 1; k < p.Length; k++)
+            {
                 best = p[k] > p[best] ? k : best;
+            }
+
             labels[rows[i]] = p.Length == 0 ? string.Empty : LabelName(best);
             scores[rows[i]] = p.Length == 0 ? 0 : p[best];
             all[rows[i]] = p;
@@ -141,7 +144,10 @@ public sealed class ClassificationTransformer : BatchMappingTransformer, ISavabl
     {
         (float[] data, long[] shape) = output.GetOutput(Options.ModelOutputName);
         if (shape.Length != 2 || shape[0] != output.Rows)
+        {
             throw new InvalidDataException($"The output '{Options.ModelOutputName}' has shape [{string.Join(", ", shape)}]; expected [{output.Rows}, labels].");
+        }
+
         int labels = (int)shape[1];
         return Classifier.Softmax(data.AsSpan(row * labels, labels));
     }

@@ -97,7 +97,9 @@ public sealed class EmbeddingTransformer : BatchMappingTransformer, ISavableTran
         DataViewSchema.Column column = schema.GetColumnOrNull(name)
             ?? throw new KeyNotFoundException($"{transform} needs an input column '{name}'; the schema is ({schema}).");
         if (column.Type is not TextDataViewType)
+        {
             throw new ArgumentException($"{transform} needs column '{name}' to be Text, but it is {column.Type}.", nameof(schema));
+        }
     }
 
     /// <inheritdoc />
@@ -119,9 +121,13 @@ public sealed class EmbeddingTransformer : BatchMappingTransformer, ISavableTran
         for (int i = 0; i < rows.Length; i++)
         {
             if (results[i].Error is string error)
+            {
                 output.SetError(rows[i], error);
+            }
             else
+            {
                 vectors[rows[i]] = results[i].Result!;
+            }
         }
     }
 
@@ -131,7 +137,10 @@ public sealed class EmbeddingTransformer : BatchMappingTransformer, ISavableTran
     {
         (float[] data, long[] shape) = output.GetOutput(outputName);
         if (shape.Length != 3 || shape[0] != output.Rows || shape[1] != output.SequenceLength)
+        {
             throw new InvalidDataException($"The output '{outputName}' has shape [{string.Join(", ", shape)}]; expected [{output.Rows}, {output.SequenceLength}, hidden].");
+        }
+
         int sequence = output.SequenceLength;
         int size = (int)shape[2];
         long[] mask = output.AttentionMask as long[] ?? output.AttentionMask.ToArray();

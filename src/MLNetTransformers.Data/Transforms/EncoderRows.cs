@@ -17,7 +17,10 @@ internal static class EncoderRows
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (output.HasError(i))
+            {
                 continue;
+            }
+
             if (texts[i] is not string text)
             {
                 output.SetError(i, $"The text column '{column}' is missing (null).");
@@ -70,7 +73,10 @@ internal static class EncoderRows
         CancellationToken cancellationToken)
     {
         if (encodings.Length == 0)
+        {
             return [];
+        }
+
         int[] lengths = Array.ConvertAll(encodings, e => e.Count);
         return batcher.Run<(T?, string?)>(
             lengths,
@@ -88,7 +94,10 @@ internal static class EncoderRows
 
                 var results = new (T?, string?)[rows.Count];
                 for (int b = 0; b < rows.Count; b++)
+                {
                     results[b] = (select(output, b), null);
+                }
+
                 return results;
             },
             cancellationToken);
@@ -98,7 +107,10 @@ internal static class EncoderRows
     public static BatchPolicy Choose(TextEncoder encoder, TokenEncoding[] sample, string outputName, CancellationToken cancellationToken)
     {
         if (sample.Length == 0)
+        {
             return BatchPolicy.PaddingAware();
+        }
+
         return ModelTransformSupport.Choose(
             BatchPolicy.DefaultCandidates,
             (policy, token) => Score(encoder, new PaddingAwareBatcher(policy), sample, outputName, static (_, _) => 0, token),

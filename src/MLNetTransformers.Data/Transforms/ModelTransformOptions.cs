@@ -84,7 +84,10 @@ internal static class ModelTransformSupport
     {
         var sample = new List<T>();
         if (count < 1)
+        {
             return sample;
+        }
+
         int errorIndex = input.Schema.GetColumnOrNull(BatchMappingTransformer.DefaultErrorColumnName) is { Type: TextDataViewType } e ? e.Index : -1;
         foreach (DataBatch batch in input.GetBatches(Math.Min(count, 256), cancellationToken))
         {
@@ -93,11 +96,15 @@ internal static class ModelTransformSupport
             for (int i = 0; i < values.Length && sample.Count < count; i++)
             {
                 if (values[i] is not null && errors?[i] is null)
+                {
                     sample.Add(values[i]);
+                }
             }
 
             if (sample.Count >= count)
+            {
                 break;
+            }
         }
 
         return sample;
@@ -114,9 +121,15 @@ internal static class ModelTransformSupport
     {
         // A hand-written description may leave the policy out: padding-aware with the defaults.
         if (!options.TryGetPropertyValue("batchPolicy", out JsonNode? value) || value is null)
+        {
             return BatchPolicy.PaddingAware();
+        }
+
         if (value is not JsonObject node)
+        {
             throw new InvalidDataException($"The option 'batchPolicy' should be an object, not {value.ToJsonString()}.");
+        }
+
         BatchPolicy policy = node.Deserialize<BatchPolicy>(s_json) ?? throw new InvalidDataException("'batchPolicy' is null.");
         policy.Validate();
         return policy;
@@ -132,9 +145,15 @@ internal static class ModelTransformSupport
         json["batchPolicy"] = PolicyToJson(policy);
         json["errorColumnName"] = options.ErrorColumnName;
         if (options.SessionOptions?.IntraOpThreads is int intra)
+        {
             json["intraOpThreads"] = intra;
+        }
+
         if (options.SessionOptions?.InterOpThreads is int inter)
+        {
             json["interOpThreads"] = inter;
+        }
+
         if (options is TextModelTransformOptions text)
         {
             json["inputColumnName"] = text.InputColumnName;
@@ -151,7 +170,10 @@ internal static class ModelTransformSupport
         int? intra = json["intraOpThreads"]?.GetValue<int>();
         int? inter = json["interOpThreads"]?.GetValue<int>();
         if (intra is not null || inter is not null)
+        {
             session = new SessionOptions { IntraOpThreads = intra, InterOpThreads = inter };
+        }
+
         T result = options with
         {
             BatchPolicy = PolicyFromJson(json),

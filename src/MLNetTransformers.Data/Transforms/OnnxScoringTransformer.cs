@@ -101,16 +101,25 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
     internal static string ResolveModelFile(string modelPath)
     {
         if (Directory.Exists(modelPath))
+        {
             return ModelFolder.Open(modelPath).ModelFile;
+        }
+
         if (!File.Exists(modelPath))
+        {
             throw new FileNotFoundException($"The ONNX model '{modelPath}' does not exist.", modelPath);
+        }
+
         return modelPath;
     }
 
     private static (string, string)[] SelectOutputs(InferenceSession session, OnnxScoringOptions options)
     {
         if (options.OutputColumns is null)
+        {
             return session.OutputNames.Select(n => (n, n)).ToArray();
+        }
+
         return options.OutputColumns.Select(kv => session.OutputNames.Contains(kv.Key)
             ? (kv.Key, kv.Value)
             : throw new KeyNotFoundException($"The model has no output '{kv.Key}' (outputs: {string.Join(", ", session.OutputMetadata.Select(o => o.ToString()))}).")).ToArray();
@@ -130,7 +139,10 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
         foreach (NodeMetadata input in _session.InputMetadata)
         {
             if (input.ValueType != OnnxValueType.Tensor || input.ElementType is not (TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.Float32 or TensorElementType.Float64) || input.Rank < 1)
+            {
                 throw new InvalidDataException($"{ModelFile}: cannot feed the graph input {input} (numeric tensors [batch, ...] of int64, int32, float32 or float64 only).");
+            }
+
             string column = ColumnOf(input.Name);
             if (inputSchema.GetColumnOrNull(column) is null && input.Rank == 2 && s_autoInputs.Contains(input.Name) && !(Options.InputColumns?.ContainsKey(input.Name) ?? false))
             {
@@ -146,16 +158,25 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
             {
                 RequireColumn(inputSchema, column, t => t is VectorDataViewType v && IsNumeric(v.ItemType), $"a numeric vector (for the graph input {input})");
                 if (input.Rank > 2 && input.Dimensions.Skip(1).Any(d => d <= 0))
+                {
                     throw new InvalidDataException($"{ModelFile}: the graph input {input} has dynamic trailing dimensions; only [batch, n] inputs are padded.");
+                }
+
                 anySequence |= input.Rank == 2;
             }
         }
 
         if (missing.Count > 0 && !anySequence)
+        {
             throw new KeyNotFoundException($"{nameof(OnnxScoringTransformer)} needs an input column '{ColumnOf(missing[0].Name)}' (for the graph input {missing[0]}); the schema is ({inputSchema}).");
+        }
+
         var builder = new DataViewSchema.Builder();
         foreach ((_, string column) in _outputs)
+        {
             builder.AddColumn(column, new VectorDataViewType(NumberDataViewType.Single));
+        }
+
         return builder.ToSchema();
     }
 
@@ -183,31 +204,45 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
         for (int r = 0; r < input.RowCount; r++)
         {
             if (output.HasError(r))
+            {
                 continue;
+            }
+
             int length = 0;
             string? problem = null;
             for (int k = 0; k < inputs.Count && problem is null; k++)
             {
                 if (sources[k] is not Array column || inputs[k].Rank == 1)
+                {
                     continue;
+                }
+
                 int count = (column.GetValue(r) as Array)?.Length ?? 0;
                 if (inputs[k].Rank == 2)
                 {
                     long fixedLength = inputs[k].Dimensions[1];
                     if (fixedLength > 0 && count > fixedLength)
+                    {
                         problem = string.Create(CultureInfo.InvariantCulture, $"The column '{ColumnOf(inputs[k].Name)}' has {count} values; the graph input {inputs[k]} takes at most {fixedLength}.");
+                    }
+
                     length = Math.Max(length, count);
                 }
                 else
                 {
                     long expected = inputs[k].Dimensions.Skip(1).Aggregate(1L, (a, d) => a * d);
                     if (count != expected)
+                    {
                         problem = string.Create(CultureInfo.InvariantCulture, $"The column '{ColumnOf(inputs[k].Name)}' has {count} values; the graph input {inputs[k]} takes {expected} per row.");
+                    }
                 }
             }
 
             if (problem is null && length == 0 && inputs.Any(i => i.Rank == 2 && i.Dimensions[1] <= 0))
+            {
                 problem = "The row's sequence is empty.";
+            }
+
             if (problem is not null)
             {
                 output.SetError(r, problem);
@@ -219,13 +254,18 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
         }
 
         if (rows.Count == 0)
+        {
             return;
+        }
+
         float[][][] columns = _outputs.Select(o => output.GetColumn<float[]>(o.Column)).ToArray();
         string?[] errors = batcher.Run<string?>(lengths, (batch, token) => RunBatch(batch, rows, lengths, sources, columns, token), cancellationToken);
         for (int i = 0; i < rows.Count; i++)
         {
             if (errors[i] is string error)
+            {
                 output.SetError(rows[i], error);
+            }
         }
     }
 
@@ -257,7 +297,9 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
                         if (value is Array vector)
                         {
                             for (int t = 0; t < vector.Length; t++)
+                            {
                                 data[at + t] = ToDouble(vector.GetValue(t));
+                            }
                         }
                         else
                         {
@@ -268,7 +310,9 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
                     {
                         int real = lengths[batch[b]];
                         for (int t = 0; t < real; t++)
+                        {
                             data[at + t] = meta.Name switch { "attention_mask" => 1, "position_ids" => t, _ => 0 };
+                        }
                     }
                 }
 
@@ -300,7 +344,10 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
                     TensorInfo info = value.TensorInfo;
                     float[] flat = ToFloats(value, info, _outputs[o].Output);
                     if (info.Shape.Count == 0 || info.Shape[0] != count)
+                    {
                         throw new InvalidDataException($"{ModelFile}: the output '{_outputs[o].Output}' has shape [{string.Join(", ", info.Shape)}]; expected [{count}, ...] (batch first).");
+                    }
+
                     int per = flat.Length / count;
                     NodeMetadata meta = _session.OutputMetadata.First(m => m.Name == _outputs[o].Output);
                     bool trim = info.Shape.Count >= 2 && meta.Rank >= 2 && meta.Dimensions[1] <= 0 && info.Shape[1] == padded && padded > 0;
@@ -318,7 +365,9 @@ public sealed class OnnxScoringTransformer : BatchMappingTransformer, ISavableTr
         finally
         {
             foreach (OrtValue? value in values)
+            {
                 value?.Dispose();
+            }
         }
     }
 
@@ -419,7 +468,10 @@ public sealed class OnnxScoringEstimator : IEstimator<OnnxScoringTransformer>
         {
             DataViewSchema added = transformer.AddedSchema(input.Schema);
             if (fixedPolicy is null)
+            {
                 transformer.UseBatchPolicy(ChooseOnSample(transformer, input, added, Options.AutoBatchSampleRows, cancellationToken));
+            }
+
             return transformer;
         }
         catch
@@ -433,7 +485,10 @@ public sealed class OnnxScoringEstimator : IEstimator<OnnxScoringTransformer>
     {
         DataBatch? sample = sampleRows < 1 ? null : input.GetBatches(sampleRows, cancellationToken).FirstOrDefault();
         if (sample is null || sample.RowCount == 0)
+        {
             return BatchPolicy.PaddingAware();
+        }
+
         return ModelTransformSupport.Choose(
             BatchPolicy.DefaultCandidates,
             (policy, token) => transformer.MapBatch(sample, new BatchMappingOutput(added, sample.RowCount, new string?[sample.RowCount]), new PaddingAwareBatcher(policy), token),

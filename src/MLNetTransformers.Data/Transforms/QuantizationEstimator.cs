@@ -93,12 +93,16 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
         string outputDirectory = Path.GetFullPath(OutputPath);
         string outputFile = Path.Combine(outputDirectory, relative);
         if (string.Equals(Path.GetFullPath(sourceFile), outputFile, StringComparison.Ordinal))
+        {
             throw new ArgumentException($"The output {outputFile} would overwrite the source model.", nameof(input));
+        }
 
         int maxTokens = Options.MaxLength ?? folder?.Config?.MaxPositionEmbeddings ?? 512;
         List<int[]> rows = CalibrationIds(input, folder, sourceDirectory, maxTokens, cancellationToken);
         if (rows.Count == 0)
+        {
             throw new InvalidDataException($"QuantizeStatic needs at least one calibration row with tokens in '{Options.InputColumnName}' (or 'input_ids').");
+        }
 
         using (OnnxModel source = OnnxModel.Load(sourceFile))
         {
@@ -106,7 +110,9 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
             foreach (ValueInfoProto graphInput in inputs)
             {
                 if (graphInput.Name is not ("input_ids" or "attention_mask" or "position_ids" or "token_type_ids"))
+                {
                     throw new InvalidDataException($"{sourceFile}: calibration from token ids cannot fill the graph input '{graphInput.Name}' (known: input_ids, attention_mask, position_ids, token_type_ids).");
+                }
             }
 
             var calibration = new CalibrationOptions { Method = Options.CalibrationMethod, SessionOptions = Options.SessionOptions };
@@ -122,7 +128,10 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
         {
             DataViewSchema added = transformer.AddedSchema(input.Schema);
             if (fixedPolicy is null)
+            {
                 transformer.UseBatchPolicy(OnnxScoringEstimator.ChooseOnSample(transformer, input, added, Options.AutoBatchSampleRows, cancellationToken));
+            }
+
             return transformer;
         }
         catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
@@ -188,7 +197,9 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
             finally
             {
                 foreach (OrtValue value in feeds.Values)
+                {
                     value.Dispose();
+                }
             }
         }
     }
@@ -198,17 +209,25 @@ public sealed class QuantizationEstimator : IEstimator<OnnxScoringTransformer>
     {
         string source = Path.GetFullPath(sourceDirectory);
         if (!isFolder && Path.GetFileName(source) == "onnx")
+        {
             source = Path.GetDirectoryName(source)!;
+        }
+
         foreach (string file in Directory.EnumerateFiles(source, "*", isFolder ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly))
         {
             cancellationToken.ThrowIfCancellationRequested();
             string relative = Path.GetRelativePath(source, file);
             if (relative.StartsWith("onnx" + Path.DirectorySeparatorChar, StringComparison.Ordinal) || file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
                 || file.EndsWith(".onnx_data", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".onnx.data", StringComparison.OrdinalIgnoreCase))
+            {
                 continue;
+            }
             // The output folder may lie inside the source folder: never copy what is already in it.
             if (Path.GetFullPath(file).StartsWith(outputDirectory.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
                 continue;
+            }
+
             string destination = Path.Combine(outputDirectory, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             File.Copy(file, destination, overwrite: true);

@@ -53,7 +53,10 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
         ArgumentNullException.ThrowIfNull(batchPolicy);
         batchPolicy.Validate();
         if (options.MaxLength is < 1)
+        {
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, "GenerateTextOptions.MaxLength must be at least 1.");
+        }
+
         _generator = generator;
         ModelPath = modelPath;
         Options = options;
@@ -136,7 +139,10 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (output.HasError(i))
+            {
                 continue;
+            }
+
             if (texts[i] is not string text)
             {
                 output.SetError(i, $"The text column '{Options.InputColumnName}' is missing (null).");
@@ -173,9 +179,15 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
     {
         int[] ids = _generator.Encode(text);
         if (Options.MaxLength is not int max || ids.Length <= max)
+        {
             return ids;
+        }
+
         if (!Options.Truncate)
+        {
             return null;
+        }
+
         bool keepBos = _generator.Tokenizer?.BosTokenId is int bos && ids.Length > 0 && ids[0] == bos && max > 1;
         return keepBos ? [ids[0], .. ids.AsSpan(ids.Length - (max - 1))] : ids[^max..];
     }
@@ -184,7 +196,10 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
     {
         var results = new (GenerationResult?, string?)[prompts.Count];
         if (prompts.Count == 0)
+        {
             return results;
+        }
+
         bool perRow = Options.Generation is { NumBeams: > 1 };
         foreach (int[] batch in policy.Plan(prompts.Select(p => p.Length).ToArray()))
         {
@@ -195,7 +210,10 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
                 {
                     IReadOnlyList<GenerationResult> batchResults = _generator.GenerateBatch(batch.Select(i => (IReadOnlyList<int>)prompts[i]).ToArray(), Options.Generation, cancellationToken);
                     for (int b = 0; b < batch.Length; b++)
+                    {
                         results[batch[b]] = (batchResults[b], null);
+                    }
+
                     continue;
                 }
                 catch (ArgumentException)
@@ -303,11 +321,17 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
             BatchPolicy? fixedPolicy = Options.FixedPolicy();
             transformer = TextGenerationTransformer.Create(generator, ModelPath, Options, fixedPolicy ?? BatchPolicy.FixedSize(8));
             if (fixedPolicy is not null)
+            {
                 return transformer;
+            }
+
             int[][] sample = ModelTransformSupport.Sample<string?>(input, Options.InputColumnName, Math.Min(Options.AutoBatchSampleRows, 16), cancellationToken)
                 .OfType<string>().Select(generator.Encode).ToArray();
             if (sample.Length == 0)
+            {
                 return transformer;
+            }
+
             TextGenerationTransformer measuring = transformer;
             BatchPolicy chosen = ModelTransformSupport.Choose(AutoCandidates, (policy, token) => measuring.Generate(sample, policy, token), cancellationToken);
             return TextGenerationTransformer.Create(generator, ModelPath, Options, chosen);

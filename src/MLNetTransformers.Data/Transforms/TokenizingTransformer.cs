@@ -55,9 +55,15 @@ public sealed class TokenizingTransformer : BatchMappingTransformer, ISavableTra
     {
         ArgumentException.ThrowIfNullOrEmpty(options.ModelDirectory);
         if (options.MaxLength is int max)
+        {
             ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, $"{nameof(TokenizeOptions)}.{nameof(TokenizeOptions.MaxLength)}");
+        }
+
         if (!Directory.Exists(options.ModelDirectory))
+        {
             throw new DirectoryNotFoundException($"The model folder '{options.ModelDirectory}' does not exist.");
+        }
+
         Options = options;
         _tokenizer = Tokenizer.FromDirectory(options.ModelDirectory);
         _encodeOptions = new EncodeOptions
@@ -81,7 +87,10 @@ public sealed class TokenizingTransformer : BatchMappingTransformer, ISavableTra
             .AddColumn(Options.InputIdsColumnName, new VectorDataViewType(NumberDataViewType.Int64))
             .AddColumn(Options.AttentionMaskColumnName, new VectorDataViewType(NumberDataViewType.Int64));
         if (Options.OffsetsColumnName is string offsets)
+        {
             builder.AddColumn(offsets, new VectorDataViewType(NumberDataViewType.Int32));
+        }
+
         return builder.ToSchema();
     }
 
@@ -98,7 +107,10 @@ public sealed class TokenizingTransformer : BatchMappingTransformer, ISavableTra
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (output.HasError(i))
+            {
                 continue;
+            }
+
             if (texts[i] is not string text)
             {
                 output.SetError(i, $"The text column '{Options.InputColumnName}' is missing (null).");
@@ -131,7 +143,10 @@ public sealed class TokenizingTransformer : BatchMappingTransformer, ISavableTra
             {
                 var rowOffsets = new int[encoding.Count * 2];
                 for (int t = 0; t < encoding.Count; t++)
+                {
                     (rowOffsets[2 * t], rowOffsets[(2 * t) + 1]) = encoding.Offsets[t];
+                }
+
                 offsets[i] = rowOffsets;
             }
         }

@@ -29,7 +29,9 @@ internal sealed class ByteCursor
     public void Require(long bytes, string what)
     {
         if (bytes < 0 || bytes > Remaining)
+        {
             throw Error($"{what} needs {bytes} bytes but only {Remaining} remain");
+        }
     }
 
     private ReadOnlySpan<byte> Take(int bytes, string what)
@@ -61,7 +63,9 @@ internal sealed class ByteCursor
             byte b = ReadByte(what);
             value |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0)
+            {
                 return value;
+            }
         }
         throw Error($"{what}: LEB128 integer longer than 64 bits");
     }
@@ -71,7 +75,10 @@ internal sealed class ByteCursor
     {
         ulong length = ReadLeb128(what + " length");
         if (length > (ulong)Remaining)
+        {
             throw Error($"{what} claims {length} bytes but only {Remaining} remain");
+        }
+
         return Encoding.UTF8.GetString(Take((int)length, what));
     }
 }

@@ -30,7 +30,10 @@ internal abstract class IdvCodec
     {
         using var parameters = new MemoryStream();
         using (var paramWriter = new BinaryWriter(parameters, Encoding.UTF8, leaveOpen: true))
+        {
             codec.WriteParameterization(paramWriter);
+        }
+
         writer.Write(codec.LoadName);
         writer.Write7BitEncodedInt64(parameters.Length);
         writer.Write(parameters.GetBuffer(), 0, (int)parameters.Length);
@@ -40,10 +43,16 @@ internal abstract class IdvCodec
     {
         string name = cursor.ReadString($"column '{column}' codec name");
         if (name.Length == 0)
+        {
             throw cursor.Error($"column '{column}' has an empty codec name");
+        }
+
         ulong length = cursor.ReadLeb128($"column '{column}' codec '{name}' parameterization length");
         if (length > (ulong)cursor.Remaining)
+        {
             throw cursor.Error($"column '{column}' codec '{name}' parameterization claims {length} bytes but only {cursor.Remaining} remain");
+        }
+
         int start = cursor.Position;
         IdvCodec codec = name switch
         {
@@ -69,7 +78,10 @@ internal abstract class IdvCodec
             _ => throw cursor.Error($"column '{column}' uses the unknown codec '{name}'"),
         };
         if ((ulong)(cursor.Position - start) != length)
+        {
             throw cursor.Error($"column '{column}' codec '{name}' parameterization is {length} bytes but its definition used {cursor.Position - start}");
+        }
+
         return codec;
     }
 
@@ -77,9 +89,15 @@ internal abstract class IdvCodec
     public static IdvCodec ForType(IdvColumnType type)
     {
         if (type.IsVector)
+        {
             return new VectorCodec(ForType(type.ItemType), type.VectorSize);
+        }
+
         if (type.IsKey)
+        {
             return new KeyCodec(NumberCodec.For(type.ItemKind), type.KeyCount);
+        }
+
         return type.ItemKind switch
         {
             IdvDataKind.Boolean => new BoolCodec(),
@@ -117,7 +135,10 @@ internal sealed class Buffer<T>
     public void Add(T item)
     {
         if (Count == _items.Length)
+        {
             Array.Resize(ref _items, checked(_items.Length * 2));
+        }
+
         _items[Count++] = item;
     }
 
@@ -179,7 +200,10 @@ internal sealed class NumberCodec<T> : NumberCodec
         T[] raw = DecodeTyped(cursor, count);
         var result = new ulong[count];
         for (int i = 0; i < raw.Length; i++)
+        {
             result[i] = Convert.ToUInt64(raw[i], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return result;
     }
 
@@ -198,7 +222,10 @@ internal sealed class NumberCodec<T> : NumberCodec
         public override void Add(object? value)
         {
             if (value is not T v)
+            {
                 throw WrongValue(column, value, typeof(T).Name);
+            }
+
             Values.Add(v);
         }
 
@@ -225,7 +252,10 @@ internal sealed class BoolCodec : IdvCodec
         for (int i = 0; i < count; i++)
         {
             if ((i & 7) == 0)
+            {
                 bits = cursor.ReadByte();
+            }
+
             values[i] = (bits & (1 << (i & 7))) != 0;
         }
         return values;
@@ -240,7 +270,10 @@ internal sealed class BoolCodec : IdvCodec
         public override void Add(object? value)
         {
             if (value is not bool b)
+            {
                 throw WrongValue(column, value, "bool");
+            }
+
             _values.Add(b);
         }
 
@@ -253,7 +286,9 @@ internal sealed class BoolCodec : IdvCodec
                 for (int j = 0; j < 8 && i + j < values.Length; j++)
                 {
                     if (values[i + j])
+                    {
                         bits |= (byte)(1 << j);
+                    }
                 }
                 writer.Write(bits);
             }
@@ -278,10 +313,16 @@ internal sealed class DvBoolCodec : IdvCodec
         for (int i = 0; i < count; i++)
         {
             if ((i & 15) == 0)
+            {
                 bits = cursor.ReadInt32();
+            }
+
             int v = (bits >> (2 * (i & 15))) & 3;
             if (v == 3)
+            {
                 throw cursor.Error("invalid two-bit boolean pattern 11");
+            }
+
             values[i] = v == 1;
         }
         return values;
@@ -319,9 +360,15 @@ internal sealed class TimeSpanCodec : IdvCodec
         public override void Add(object? value)
         {
             if (value is not TimeSpan ts)
+            {
                 throw WrongValue(column, value, "TimeSpan");
+            }
+
             if (ts.Ticks == long.MinValue)
+            {
                 throw new ArgumentException($"Column '{column}': TimeSpan.MinValue cannot be stored (it is the format's old missing value).", nameof(value));
+            }
+
             _ticks.Add(ts.Ticks);
         }
 
@@ -343,9 +390,15 @@ internal sealed class DateTimeCodec : IdvCodec
     public static DateTime FromTicks(ByteCursor cursor, long ticks)
     {
         if (ticks == long.MinValue)
+        {
             return default;
+        }
+
         if (ticks < 0 || ticks > DateTime.MaxValue.Ticks)
+        {
             throw cursor.Error($"date-time ticks {ticks} out of range");
+        }
+
         return new DateTime(ticks, DateTimeKind.Unspecified);
     }
 
@@ -354,7 +407,10 @@ internal sealed class DateTimeCodec : IdvCodec
         cursor.Require((long)count * 8, $"{count} date-times");
         var values = new DateTime[count];
         for (int i = 0; i < count; i++)
+        {
             values[i] = FromTicks(cursor, cursor.ReadInt64());
+        }
+
         return values;
     }
 
@@ -367,7 +423,10 @@ internal sealed class DateTimeCodec : IdvCodec
         public override void Add(object? value)
         {
             if (value is not DateTime dt)
+            {
                 throw WrongValue(column, value, "DateTime");
+            }
+
             _ticks.Add(dt.Ticks);
         }
 
@@ -394,14 +453,19 @@ internal sealed class DateTimeOffsetCodec : IdvCodec
         {
             offsets[i] = cursor.ReadInt16();
             if (offsets[i] < -14 * 60 || offsets[i] > 14 * 60)
+            {
                 throw cursor.Error($"date-time offset of {offsets[i]} minutes out of range");
+            }
         }
         var values = new DateTimeOffset[count];
         for (int i = 0; i < count; i++)
         {
             long ticks = cursor.ReadInt64();
             if (ticks == long.MinValue)
+            {
                 continue;
+            }
+
             DateTime clock = DateTimeCodec.FromTicks(cursor, ticks);
             try
             {
@@ -424,18 +488,30 @@ internal sealed class DateTimeOffsetCodec : IdvCodec
         public override void Add(object? value)
         {
             if (value is not DateTimeOffset dto)
+            {
                 throw WrongValue(column, value, "DateTimeOffset");
+            }
+
             if (dto.Offset.Ticks % TimeSpan.TicksPerMinute != 0)
+            {
                 throw new ArgumentException($"Column '{column}': offsets must be whole minutes.", nameof(value));
+            }
+
             _values.Add(dto);
         }
 
         public override void Commit(BinaryWriter writer)
         {
             foreach (DateTimeOffset v in _values.Span)
+            {
                 writer.Write((short)(v.Offset.Ticks / TimeSpan.TicksPerMinute));
+            }
+
             foreach (DateTimeOffset v in _values.Span)
+            {
                 writer.Write(v.DateTime.Ticks);
+            }
+
             _values.Clear();
         }
     }
@@ -459,7 +535,10 @@ internal sealed class TextCodec : IdvCodec
     {
         int entries = cursor.ReadInt32("text entry count");
         if (entries != count)
+        {
             throw cursor.Error($"text block holds {entries} entries where {count} were expected");
+        }
+
         cursor.Require((long)count * 4, $"{count} text boundaries");
         var bounds = new int[count];
         int prev = 0;
@@ -467,12 +546,18 @@ internal sealed class TextCodec : IdvCodec
         {
             int b = bounds[i] = cursor.ReadInt32();
             if ((b & LengthMask) < (prev & LengthMask) || (b < 0 && (b & LengthMask) != (prev & LengthMask)))
+            {
                 throw cursor.Error($"text boundary {i} ({b & LengthMask}) is out of order");
+            }
+
             prev = b;
         }
         string text = cursor.ReadString("text characters");
         if (text.Length != (count == 0 ? 0 : bounds[count - 1] & LengthMask))
+        {
             throw cursor.Error($"text block has {text.Length} characters where its boundaries say {(count == 0 ? 0 : bounds[count - 1] & LengthMask)}");
+        }
+
         var values = new string?[count];
         int start = 0;
         for (int i = 0; i < count; i++)
@@ -499,7 +584,10 @@ internal sealed class TextCodec : IdvCodec
                 return;
             }
             if (value is not string s)
+            {
                 throw WrongValue(column, value, "string (or null for missing text)");
+            }
+
             try
             {
                 StrictUtf8.GetByteCount(s);
@@ -509,7 +597,10 @@ internal sealed class TextCodec : IdvCodec
                 throw new ArgumentException($"Column '{column}': text is not valid UTF-16 ({ex.Message}).", nameof(value), ex);
             }
             if ((long)_text.Length + s.Length > LengthMask)
+            {
                 throw new ArgumentException($"Column '{column}': a block's text exceeds 2^31 characters; use fewer rows per block.", nameof(value));
+            }
+
             _text.Append(s);
             _bounds.Add(_text.Length);
         }
@@ -547,7 +638,10 @@ internal sealed class KeyCodec : IdvCodec
     {
         IdvCodec inner = ReadDefinition(cursor, column);
         if (inner is not NumberCodec number || IdvColumnType.MaxKeyValue(number.Type.ItemKind) == 0)
+        {
             throw cursor.Error($"column '{column}' is a key over '{inner.LoadName}', which is not an unsigned integer codec");
+        }
+
         return number;
     }
 
@@ -557,7 +651,10 @@ internal sealed class KeyCodec : IdvCodec
         ulong count = cursor.ReadUInt64($"column '{column}' key count");
         ulong max = IdvColumnType.MaxKeyValue(inner.Type.ItemKind);
         if (count == 0 || count > max)
+        {
             throw cursor.Error($"column '{column}' key count {count} is outside 1..{max}");
+        }
+
         return new KeyCodec(inner, count);
     }
 
@@ -569,9 +666,15 @@ internal sealed class KeyCodec : IdvCodec
         int count = cursor.ReadInt32($"column '{column}' key count");
         ulong max = IdvColumnType.MaxKeyValue(inner.Type.ItemKind);
         if (contiguous > 1 || count < 0 || (ulong)count > max || (contiguous == 0 && count != 0))
+        {
             throw cursor.Error($"column '{column}' has an invalid old key definition (contiguous {contiguous}, count {count})");
+        }
+
         if (min != 0)
+        {
             throw cursor.Error($"column '{column}' is a key with minimum {min}; only keys with minimum 0 are supported");
+        }
+
         return new KeyCodec(inner, count == 0 ? max : (ulong)count);
     }
 
@@ -598,7 +701,10 @@ internal sealed class KeyCodec : IdvCodec
                 _ => throw WrongValue(column, value, "an unsigned integer key value"),
             };
             if (v > codec.Type.KeyCount)
+            {
                 throw new ArgumentException($"Column '{column}': key value {v} exceeds the key count {codec.Type.KeyCount}.", nameof(value));
+            }
+
             codec._inner.AddUnsigned(inner, v);
         }
 
@@ -629,19 +735,30 @@ internal sealed class VectorCodec : IdvCodec
     {
         IdvCodec inner = ReadDefinition(cursor, column);
         if (inner is VectorCodec)
+        {
             throw cursor.Error($"column '{column}' is a vector of vectors");
+        }
+
         int dims = cursor.ReadInt32($"column '{column}' vector dimension count");
         if (dims < 0 || dims > cursor.Remaining / 4)
+        {
             throw cursor.Error($"column '{column}' has an invalid vector dimension count {dims}");
+        }
+
         long size = dims == 0 ? 0 : 1;
         for (int i = 0; i < dims; i++)
         {
             int d = cursor.ReadInt32($"column '{column}' vector dimension");
             if (d < 0)
+            {
                 throw cursor.Error($"column '{column}' has a negative vector dimension {d}");
+            }
+
             size *= d;
             if (size > int.MaxValue)
+            {
                 throw cursor.Error($"column '{column}' vector size is too large");
+            }
         }
         return new VectorCodec(inner, (int)size);
     }
@@ -657,15 +774,24 @@ internal sealed class VectorCodec : IdvCodec
     {
         int vectors = cursor.ReadInt32("vector count");
         if (vectors != count)
+        {
             throw cursor.Error($"vector block holds {vectors} vectors where {count} were expected");
+        }
+
         int size = cursor.ReadInt32("vector size");
         if (size < 0 || (Type.VectorSize > 0 && size != Type.VectorSize))
+        {
             throw cursor.Error($"vector block has size {size} where the column's type says {Type.VectorSize}");
+        }
+
         int[]? lengths = size == 0 ? ReadInts(cursor, count, "vector lengths") : null;
         int[] counts = ReadInts(cursor, count, "vector value counts");
         int indexCount = cursor.ReadInt32("vector index count");
         if (indexCount < 0)
+        {
             throw cursor.Error($"negative vector index count {indexCount}");
+        }
+
         int[] indices = ReadInts(cursor, indexCount, "vector indices");
 
         long totalValues = 0;
@@ -674,33 +800,53 @@ internal sealed class VectorCodec : IdvCodec
         {
             int length = lengths?[v] ?? size;
             if (length < 0)
+            {
                 throw cursor.Error($"vector {v} has negative length {length}");
+            }
+
             if (counts[v] < 0)
             {
                 if (counts[v] != -1)
+                {
                     throw cursor.Error($"vector {v} has invalid value count {counts[v]}");
+                }
+
                 totalValues += length;
                 continue;
             }
             if (counts[v] >= length && length > 0 || counts[v] > length)
+            {
                 throw cursor.Error($"sparse vector {v} has {counts[v]} values for length {length}");
+            }
+
             int prev = -1;
             for (int j = 0; j < counts[v]; j++)
             {
                 if (usedIndices + j >= indexCount)
+                {
                     throw cursor.Error("vector indices run past the index array");
+                }
+
                 int index = indices[usedIndices + j];
                 if (index <= prev || index >= length)
+                {
                     throw cursor.Error($"sparse vector {v} has an out-of-order or out-of-range index {index}");
+                }
+
                 prev = index;
             }
             usedIndices += counts[v];
             totalValues += counts[v];
         }
         if (usedIndices != indexCount)
+        {
             throw cursor.Error($"vector block has {indexCount} indices but its vectors use {usedIndices}");
+        }
+
         if (totalValues > cursor.Remaining * 8L)
+        {
             throw cursor.Error($"vector block claims {totalValues} values, more than its remaining {cursor.Remaining} bytes can hold");
+        }
 
         Array values = totalValues > 0 ? _inner.Decode(cursor, (int)totalValues) : Array.CreateInstance(Type.ItemClrType, 0);
         var result = new object[count];
@@ -718,9 +864,15 @@ internal sealed class VectorCodec : IdvCodec
             else
             {
                 if (Type.ItemKind == IdvDataKind.Text)
+                {
                     Array.Fill((string?[])vector, string.Empty);
+                }
+
                 for (int j = 0; j < counts[v]; j++)
+                {
                     vector.SetValue(values.GetValue(valueOffset + j), indices[indexOffset + j]);
+                }
+
                 valueOffset += counts[v];
                 indexOffset += counts[v];
             }
@@ -734,7 +886,10 @@ internal sealed class VectorCodec : IdvCodec
         cursor.Require((long)count * 4, what);
         var values = new int[count];
         for (int i = 0; i < count; i++)
+        {
             values[i] = cursor.ReadInt32(what);
+        }
+
         return values;
     }
 
@@ -748,12 +903,21 @@ internal sealed class VectorCodec : IdvCodec
         public override void Add(object? value)
         {
             if (value is not Array array || array.Rank != 1 || array.GetType().GetElementType() != codec.Type.ItemClrType)
+            {
                 throw WrongValue(column, value, codec.Type.ItemClrType.Name + "[]");
+            }
+
             int size = codec.Type.VectorSize;
             if (size > 0 && array.Length != size)
+            {
                 throw new ArgumentException($"Column '{column}' expects vectors of {size} items but got {array.Length}.", nameof(value));
+            }
+
             foreach (object? item in array)
+            {
                 inner.Add(item);
+            }
+
             _lengths.Add(array.Length);
         }
 
@@ -779,10 +943,15 @@ internal sealed class VectorCodec : IdvCodec
                 }
                 writer.Write(common);
                 if (common == 0)
+                {
                     writer.Write(MemoryMarshal.AsBytes(lengths));
+                }
             }
             for (int i = 0; i < lengths.Length; i++)
+            {
                 writer.Write(-1);
+            }
+
             writer.Write(0);
             inner.Commit(writer);
             _lengths.Clear();

@@ -99,7 +99,10 @@ public sealed class IdvColumnType : IEquatable<IdvColumnType>
     public static IdvColumnType Scalar(IdvDataKind kind)
     {
         if (!Enum.IsDefined(kind))
+        {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown kind.");
+        }
+
         return new IdvColumnType(kind, 0, false, 0);
     }
 
@@ -111,9 +114,15 @@ public sealed class IdvColumnType : IEquatable<IdvColumnType>
     {
         ulong max = MaxKeyValue(rawKind);
         if (max == 0)
+        {
             throw new ArgumentOutOfRangeException(nameof(rawKind), rawKind, "A key's raw kind must be Byte, UInt16, UInt32 or UInt64.");
+        }
+
         if (count == 0 || count > max)
+        {
             throw new ArgumentOutOfRangeException(nameof(count), count, $"A {rawKind} key's count must be between 1 and {max}.");
+        }
+
         return new IdvColumnType(rawKind, count, false, 0);
     }
 
@@ -125,7 +134,10 @@ public sealed class IdvColumnType : IEquatable<IdvColumnType>
     {
         ArgumentNullException.ThrowIfNull(itemType);
         if (itemType.IsVector)
+        {
             throw new ArgumentException("Vectors of vectors are not a type.", nameof(itemType));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         return new IdvColumnType(itemType.ItemKind, itemType.KeyCount, true, size);
     }
@@ -147,9 +159,15 @@ public sealed class IdvColumnType : IEquatable<IdvColumnType>
     {
         string item = ShortName(ItemKind);
         if (IsKey)
+        {
             item += "[" + KeyCount.ToString(CultureInfo.InvariantCulture) + "]";
+        }
+
         if (!IsVector)
+        {
             return item;
+        }
+
         return item + "{" + (VectorSize == 0 ? "*" : VectorSize.ToString(CultureInfo.InvariantCulture)) + "}";
     }
 

@@ -31,46 +31,81 @@ public sealed class IdvReader : IDisposable
         {
             long length = stream.Length;
             if (length < IdvFormat.HeaderSize + 8)
+            {
                 throw Error($"truncated: {length} bytes is shorter than the {IdvFormat.HeaderSize}-byte header and the tail signature");
+            }
+
             byte[] header = ReadAt(0, IdvFormat.HeaderSize);
             ulong signature = BinaryPrimitives.ReadUInt64LittleEndian(header);
             if (signature != IdvFormat.Signature)
+            {
                 throw Error($"bad signature 0x{signature:X16}, not an .idv file (expected \"CML\\0DVB\\0\")");
+            }
+
             ulong version = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
             ulong compatible = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(16));
             if (compatible > IdvFormat.ReaderVersion)
+            {
                 throw Error($"needs a reader of version {IdvFormat.VersionToString(compatible)}; this reader is {IdvFormat.VersionToString(IdvFormat.ReaderVersion)}");
+            }
+
             if (version < IdvFormat.MinimumVersion)
+            {
                 throw Error($"version {IdvFormat.VersionToString(version)} is older than the oldest supported {IdvFormat.VersionToString(IdvFormat.MinimumVersion)}");
+            }
+
             long tocOffset = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(24));
             _tailOffset = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(32));
             RowCount = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(40));
             int columnCount = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(48));
             if (_tailOffset < IdvFormat.HeaderSize || _tailOffset > length - 8)
+            {
                 throw Error($"truncated or corrupt: the tail offset {_tailOffset} is outside the file of {length} bytes");
+            }
+
             ulong tail = BinaryPrimitives.ReadUInt64LittleEndian(ReadAt(_tailOffset, 8));
             if (tail != IdvFormat.TailSignature)
+            {
                 throw Error($"bad tail signature 0x{tail:X16} at offset {_tailOffset} (truncated or corrupt file)");
+            }
+
             if (tocOffset < IdvFormat.HeaderSize || tocOffset > _tailOffset)
+            {
                 throw Error($"table of contents offset {tocOffset} is out of range [{IdvFormat.HeaderSize}, {_tailOffset}]");
+            }
+
             if (RowCount < 0)
+            {
                 throw Error($"negative row count {RowCount}");
+            }
+
             long tocLength = _tailOffset - tocOffset;
             if (columnCount < 0 || columnCount > tocLength)
+            {
                 throw Error($"column count {columnCount} does not fit the {tocLength}-byte table of contents");
+            }
+
             if (tocLength > int.MaxValue)
+            {
                 throw Error($"table of contents of {tocLength} bytes is too large");
+            }
 
             var toc = new ByteCursor(ReadAt(tocOffset, (int)tocLength), 0, (int)tocLength, $"{_name}: table of contents");
             _columns = new ColumnInfo[columnCount];
             for (int c = 0; c < columnCount; c++)
+            {
                 _columns[c] = ReadColumn(toc, c);
+            }
+
             Columns = Array.AsReadOnly(_columns.Select(c => c.Column).ToArray());
         }
         catch
         {
             if (_ownsStream)
+            {
                 _stream.Dispose();
+            }
+
             throw;
         }
     }
@@ -101,7 +136,10 @@ public sealed class IdvReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead || !stream.CanSeek)
+        {
             throw new ArgumentException("The stream must be readable and seekable.", nameof(stream));
+        }
+
         return new IdvReader(stream, ownsStream: false, name ?? "<stream>");
     }
 
@@ -152,18 +190,30 @@ public sealed class IdvReader : IDisposable
         IdvCodec codec = IdvCodec.ReadDefinition(toc, name);
         byte compression = toc.ReadByte($"column '{name}' compression kind");
         if (compression > (byte)IdvCompression.ZLib)
+        {
             throw toc.Error($"column '{name}' has unknown compression kind {compression}");
+        }
+
         ulong rowsPerBlock = toc.ReadLeb128($"column '{name}' rows per block");
         long lookupOffset = toc.ReadInt64($"column '{name}' lookup table offset");
         long metadataOffset = toc.ReadInt64($"column '{name}' metadata offset");
         if (rowsPerBlock == 0 || rowsPerBlock > int.MaxValue)
+        {
             throw toc.Error($"column '{name}' has invalid rows per block {rowsPerBlock}");
+        }
+
         long blockCount = RowCount == 0 ? 0 : ((RowCount - 1) / (long)rowsPerBlock) + 1;
         if (lookupOffset < IdvFormat.HeaderSize || lookupOffset > _tailOffset
             || blockCount > (_tailOffset - lookupOffset) / IdvFormat.LookupEntrySize)
+        {
             throw toc.Error($"column '{name}' lookup table ({blockCount} blocks at offset {lookupOffset}) is outside the file");
+        }
+
         if (metadataOffset != 0 && (metadataOffset < IdvFormat.HeaderSize || metadataOffset > _tailOffset))
+        {
             throw toc.Error($"column '{name}' metadata offset {metadataOffset} is outside the file");
+        }
+
         return new ColumnInfo(new IdvColumn(name, codec.Type), codec, (IdvCompression)compression, (int)rowsPerBlock, lookupOffset, blockCount);
     }
 
@@ -175,9 +225,15 @@ public sealed class IdvReader : IDisposable
         int length = BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(8));
         int decompressed = BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(12));
         if (offset < IdvFormat.HeaderSize || length < 0 || offset > _tailOffset - length)
+        {
             throw new InvalidDataException($"{context}: block offset {offset} with length {length} is out of range [{IdvFormat.HeaderSize}, {_tailOffset}]");
+        }
+
         if (decompressed < 0)
+        {
             throw new InvalidDataException($"{context}: negative decompressed length {decompressed}");
+        }
+
         int rows = (int)Math.Min(col.RowsPerBlock, RowCount - (block * col.RowsPerBlock));
         byte[] raw = ReadAt(offset, length);
         byte[] data;
@@ -190,7 +246,10 @@ public sealed class IdvReader : IDisposable
         {
             // DEFLATE cannot expand data more than about 1032:1; refuse lengths that no stream of this size can produce.
             if (decompressed > (length * 1100L) + 1024)
+            {
                 throw new InvalidDataException($"{context}: decompressed length {decompressed} is impossible for {length} compressed bytes");
+            }
+
             data = new byte[decompressed];
             try
             {
@@ -200,7 +259,9 @@ public sealed class IdvReader : IDisposable
                     : new ZLibStream(input, CompressionMode.Decompress);
                 int read = inflater.ReadAtLeast(data, decompressed, throwOnEndOfStream: false);
                 if (read != decompressed)
+                {
                     throw new InvalidDataException($"{context}: block decompressed to {read} bytes where the lookup table says {decompressed}");
+                }
             }
             catch (InvalidDataException ex) when (!ex.Message.StartsWith(context, StringComparison.Ordinal))
             {
@@ -217,7 +278,10 @@ public sealed class IdvReader : IDisposable
         _stream.Seek(offset, SeekOrigin.Begin);
         int read = _stream.ReadAtLeast(buffer, count, throwOnEndOfStream: false);
         if (read != count)
+        {
             throw Error($"truncated: wanted {count} bytes at offset {offset} but the file ends after {read}");
+        }
+
         return buffer;
     }
 
@@ -227,9 +291,14 @@ public sealed class IdvReader : IDisposable
     public void Dispose()
     {
         if (_disposed)
+        {
             return;
+        }
+
         _disposed = true;
         if (_ownsStream)
+        {
             _stream.Dispose();
+        }
     }
 }

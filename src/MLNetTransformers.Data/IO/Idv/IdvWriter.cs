@@ -37,9 +37,15 @@ public sealed class IdvWriter : IDisposable
     {
         _options = options ?? new IdvWriterOptions();
         if (_options.RowsPerBlock <= 0)
+        {
             throw new ArgumentOutOfRangeException(nameof(options), _options.RowsPerBlock, "RowsPerBlock must be positive.");
+        }
+
         if (_options.Compression is not (IdvCompression.None or IdvCompression.Deflate))
+        {
             throw new ArgumentOutOfRangeException(nameof(options), _options.Compression, "Only None and Deflate compression can be written (ML.NET reads no other).");
+        }
+
         _columns = [.. columns];
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (IdvColumn column in _columns)
@@ -47,9 +53,14 @@ public sealed class IdvWriter : IDisposable
             ArgumentNullException.ThrowIfNull(column, nameof(columns));
             ArgumentNullException.ThrowIfNull(column.Type, nameof(columns));
             if (string.IsNullOrEmpty(column.Name))
+            {
                 throw new ArgumentException("Column names must be non-empty.", nameof(columns));
+            }
+
             if (!names.Add(column.Name))
+            {
                 throw new ArgumentException($"Duplicate column name '{column.Name}'.", nameof(columns));
+            }
         }
         _codecs = [.. _columns.Select(c => IdvCodec.ForType(c.Type))];
         _encoders = [.. _codecs.Select((codec, i) => codec.CreateEncoder(_columns[i].Name))];
@@ -99,7 +110,10 @@ public sealed class IdvWriter : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(columns);
         if (!stream.CanWrite || !stream.CanSeek)
+        {
             throw new ArgumentException("The stream must be writable and seekable.", nameof(stream));
+        }
+
         return new IdvWriter(stream, ownsStream: false, columns, options);
     }
 
@@ -110,15 +124,26 @@ public sealed class IdvWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed)
+        {
             throw new InvalidOperationException("The writer is complete.");
+        }
+
         if (_failed)
+        {
             throw new InvalidOperationException("A previous write failed; the file is incomplete.");
+        }
+
         if (values.Length != _columns.Length)
+        {
             throw new ArgumentException($"Expected {_columns.Length} values but got {values.Length}.", nameof(values));
+        }
+
         try
         {
             for (int c = 0; c < _columns.Length; c++)
+            {
                 _encoders[c].Add(values[c]);
+            }
         }
         catch
         {
@@ -128,7 +153,9 @@ public sealed class IdvWriter : IDisposable
         }
         _rowCount++;
         if (++_rowsInBlock == _options.RowsPerBlock)
+        {
             FlushBlock();
+        }
     }
 
     /// <summary>Appends one row (see <see cref="WriteRow(ReadOnlySpan{object})"/>).</summary>
@@ -153,7 +180,10 @@ public sealed class IdvWriter : IDisposable
             {
                 _compressed.SetLength(0);
                 using (var deflate = new DeflateStream(_compressed, CompressionLevel.Optimal, leaveOpen: true))
+                {
                     deflate.Write(_block.GetBuffer(), 0, uncompressedLength);
+                }
+
                 length = checked((int)_compressed.Length);
                 _stream.Write(_compressed.GetBuffer(), 0, length);
             }
@@ -166,7 +196,9 @@ public sealed class IdvWriter : IDisposable
         }
         _rowsInBlock = 0;
         if (_block.Capacity > 1 << 20 && _block.Length < _block.Capacity / 4)
+        {
             _block.Capacity = (int)_block.Length;
+        }
     }
 
     /// <summary>Writes the last partial block, the lookup tables, the table of contents, the tail and the header. Idempotent.</summary>
@@ -174,11 +206,19 @@ public sealed class IdvWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed)
+        {
             return;
+        }
+
         if (_failed)
+        {
             throw new InvalidOperationException("A previous write failed; the file is incomplete.");
+        }
+
         if (_rowsInBlock > 0)
+        {
             FlushBlock();
+        }
 
         using var writer = new BinaryWriter(_stream, Encoding.UTF8, leaveOpen: true);
         var lookupOffsets = new long[_columns.Length];
@@ -224,11 +264,16 @@ public sealed class IdvWriter : IDisposable
     public void Dispose()
     {
         if (_disposed)
+        {
             return;
+        }
+
         try
         {
             if (!_completed && !_failed)
+            {
                 Complete();
+            }
         }
         finally
         {
@@ -237,7 +282,9 @@ public sealed class IdvWriter : IDisposable
             _block.Dispose();
             _compressed.Dispose();
             if (_ownsStream)
+            {
                 _stream.Dispose();
+            }
         }
     }
 }
