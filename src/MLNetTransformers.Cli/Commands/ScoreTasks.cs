@@ -22,37 +22,32 @@ internal static class ScoreTasks
     public static Definition Get(string name) => All.First(d => d.Name == name);
 
     private static ModelEstimator Generate(TransformersContext context, Settings settings) =>
-        OpenModel(settings, () => context.Transforms.GenerateText(settings.Model, new GenerateTextOptions
+        OpenModel(settings, () => context.Transforms.GenerateText(settings.Model, Common(settings, new GenerateTextOptions
         {
-            InputColumnName = settings.TextColumn,
-            BatchSize = settings.BatchSize,
-            MaxLength = settings.MaxLength,
-            Truncate = settings.Truncate,
             Generation = settings.Generation,
-            SessionOptions = settings.CreateSessionOptions(),
-        }));
+        })));
 
     private static ModelEstimator Embed(TransformersContext context, Settings settings) =>
-        OpenModel(settings, () => context.Transforms.Embed(settings.Model, new EmbedOptions
+        OpenModel(settings, () => context.Transforms.Embed(settings.Model, Common(settings, new EmbedOptions
         {
-            InputColumnName = settings.TextColumn,
-            BatchSize = settings.BatchSize,
-            MaxLength = settings.MaxLength,
-            Truncate = settings.Truncate,
             Pooling = settings.Pooling,
             Normalize = settings.Normalize,
-            SessionOptions = settings.CreateSessionOptions(),
-        }));
+        })));
 
     private static ModelEstimator Classify(TransformersContext context, Settings settings) =>
-        OpenModel(settings, () => context.Transforms.Classify(settings.Model, new ClassifyOptions
+        OpenModel(settings, () => context.Transforms.Classify(settings.Model, Common(settings, new ClassifyOptions())));
+
+    /// <summary>The settings every text-model task shares: text column, batch size, length limit, truncation, session.</summary>
+    private static T Common<T>(Settings settings, T options)
+        where T : TextModelTransformOptions =>
+        (T)((TextModelTransformOptions)options with
         {
             InputColumnName = settings.TextColumn,
             BatchSize = settings.BatchSize,
             MaxLength = settings.MaxLength,
             Truncate = settings.Truncate,
             SessionOptions = settings.CreateSessionOptions(),
-        }));
+        });
 
     private static ModelEstimator Tokenize(TransformersContext context, Settings settings) =>
         OpenModel(settings, () => context.Transforms.Tokenize(new TokenizeOptions

@@ -100,11 +100,7 @@ public sealed class ClassificationTransformer : BatchMappingTransformer, ISavabl
     }
 
     /// <inheritdoc />
-    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema)
-    {
-        RequireColumn(inputSchema, Options.InputColumnName, t => t is TextDataViewType, "Text");
-        return AddedColumns(inputSchema, Options);
-    }
+    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema) => AddedColumns(inputSchema, Options);
 
     /// <inheritdoc />
     protected override void MapBatch(DataBatch input, BatchMappingOutput output, CancellationToken cancellationToken)
@@ -230,11 +226,7 @@ public sealed class ClassificationEstimator : IEstimator<ClassificationTransform
         Classifier classifier = ClassificationTransformer.Open(ModelPath, Options);
         try
         {
-            BatchPolicy policy = Options.FixedPolicy() ?? EncoderRows.Choose(
-                classifier.Encoder,
-                EncoderRows.TokenizeValid(classifier.Encoder, ModelTransformSupport.Sample<string?>(input, Options.InputColumnName, Options.AutoBatchSampleRows, cancellationToken).OfType<string>()),
-                Options.ModelOutputName,
-                cancellationToken);
+            BatchPolicy policy = EncoderRows.ChoosePolicy(classifier.Encoder, Options.ModelOutputName, Options, input, cancellationToken);
             return ClassificationTransformer.Create(classifier, ModelPath, Options, policy);
         }
         catch

@@ -103,11 +103,7 @@ public sealed class EmbeddingTransformer : BatchMappingTransformer, ISavableTran
     }
 
     /// <inheritdoc />
-    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema)
-    {
-        RequireColumn(inputSchema, Options.InputColumnName, t => t is TextDataViewType, "Text");
-        return AddedColumns(inputSchema, Options);
-    }
+    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema) => AddedColumns(inputSchema, Options);
 
     /// <inheritdoc />
     protected override void MapBatch(DataBatch input, BatchMappingOutput output, CancellationToken cancellationToken)
@@ -225,11 +221,7 @@ public sealed class EmbeddingEstimator : IEstimator<EmbeddingTransformer>
         Embedder embedder = EmbeddingTransformer.Open(ModelPath, Options);
         try
         {
-            BatchPolicy policy = Options.FixedPolicy() ?? EncoderRows.Choose(
-                embedder.Encoder,
-                EncoderRows.TokenizeValid(embedder.Encoder, ModelTransformSupport.Sample<string?>(input, Options.InputColumnName, Options.AutoBatchSampleRows, cancellationToken).OfType<string>()),
-                embedder.OutputName,
-                cancellationToken);
+            BatchPolicy policy = EncoderRows.ChoosePolicy(embedder.Encoder, embedder.OutputName, Options, input, cancellationToken);
             return EmbeddingTransformer.Create(embedder, ModelPath, Options, policy);
         }
         catch

@@ -103,9 +103,20 @@ internal static class EncoderRows
             cancellationToken);
     }
 
-    /// <summary>Chooses the fastest candidate on a sample of encodings (at least one), or the default policy without a sample.</summary>
-    public static BatchPolicy Choose(TextEncoder encoder, TokenEncoding[] sample, string outputName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The options' fixed policy, else the fastest candidate measured on the first rows of <paramref name="input"/> (tokenized; rows
+    /// that cannot be encoded are left out), else, without any usable row, the default padding-aware policy. What every encoder
+    /// estimator's <c>Fit</c> does.
+    /// </summary>
+    public static BatchPolicy ChoosePolicy(TextEncoder encoder, string outputName, TextModelTransformOptions options, IDataView input, CancellationToken cancellationToken)
     {
+        if (options.FixedPolicy() is { } fixedPolicy)
+        {
+            return fixedPolicy;
+        }
+
+        IEnumerable<string> texts = ModelTransformSupport.Sample<string?>(input, options.InputColumnName, options.AutoBatchSampleRows, cancellationToken).OfType<string>();
+        TokenEncoding[] sample = TokenizeValid(encoder, texts);
         if (sample.Length == 0)
         {
             return BatchPolicy.PaddingAware();

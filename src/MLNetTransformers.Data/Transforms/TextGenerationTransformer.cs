@@ -108,11 +108,7 @@ public sealed class TextGenerationTransformer : BatchMappingTransformer, ISavabl
     }
 
     /// <inheritdoc />
-    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema)
-    {
-        RequireColumn(inputSchema, Options.InputColumnName, t => t is TextDataViewType, "Text");
-        return AddedColumns(inputSchema, Options);
-    }
+    protected override DataViewSchema GetAddedColumns(DataViewSchema inputSchema) => AddedColumns(inputSchema, Options);
 
     /// <summary>The finish reason as written to the column.</summary>
     /// <param name="reason">The reason.</param>
